@@ -1,0 +1,287 @@
+package advisory
+
+import (
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Match is one advisory that affects a looked-up package version.
+type Match struct {
+	AdvisoryID string
+	// Aliases lists the record's aliases, then its upstream ids (DEBIAN-CVE,
+	// UBUNTU-CVE and ALPINE-CVE records name their CVE only there).
+	Aliases      []string
+	Ecosystem    string
+	Package      string // the package name as the record spells it
+	FixedVersion string
+	FixStatus    FixStatus
+	Severity     Severity
+}
+
+// Index answers which advisories affect a package version. It is safe for
+// concurrent use: lookups share a read lock, Add and Remove take the write
+// lock.
+//
+// Ecosystems match exactly: a query for "Debian:12" sees only entries whose
+// ecosystem is "Debian:12", never bare "Debian" ones. The Debian feed
+// (DEBIAN-CVE records, like the DSA/DLA ones) always names the release, so
+// a bare "Debian" entry would not say which release it means. Package names
+// match exactly, except PyPI names, which are normalized as PEP 503 says.
+type Index struct {
+	mu    sync.RWMutex
+	byPkg map[pkgKey][]*indexEntry
+	byID  map[string][]pkgKey
+}
+
+type pkgKey struct {
+	ecosystem string
+	name      string // normalized
+}
+
+// indexEntry is one affected entry of one record, compiled for matching.
+type indexEntry struct {
+	adv      *advisoryInfo
+	name     string
+	compiled compiledAffected
+	severity Severity
+}
+
+// advisoryInfo is shared by all entries of a record.
+type advisoryInfo struct {
+	id      string
+	aliases []string
+}
+
+// NewIndex returns an empty index.
+func NewIndex() *Index {
+	return &Index{
+		byPkg: make(map[pkgKey][]*indexEntry),
+		byID:  make(map[string][]pkgKey),
+	}
+}
+
+// Len returns the number of records in the index.
+func (ix *Index) Len() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return len(ix.byID)
+}
+
+// Add puts rec into the index, replacing any record with the same id. A
+// withdrawn record is never indexed, so adding the withdrawn version of a
+// record removes the old one. Parts of the record that ParseRecord warned
+// about are left out.
+func (ix *Index) Add(rec *Record) {
+	if rec == nil || rec.ID == "" {
+		return
+	}
+
+	entries := compileRecord(rec)
+
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+
+	ix.remove(rec.ID)
+	if rec.IsWithdrawn() || len(entries) == 0 {
+		return
+	}
+
+	var keys []pkgKey
+	for _, e := range entries {
+		k := pkgKey{e.compiled.ecosystem, NormalizeName(e.compiled.ecosystem, e.name)}
+		ix.byPkg[k] = append(ix.byPkg[k], e)
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	ix.byID[rec.ID] = keys
+}
+
+// Remove drops the record with the given id, if present.
+func (ix *Index) Remove(id string) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.remove(id)
+}
+
+func (ix *Index) remove(id string) {
+	for _, k := range ix.byID[id] {
+		kept := slices.DeleteFunc(ix.byPkg[k], func(e *indexEntry) bool { return e.adv.id == id })
+		if len(kept) == 0 {
+			delete(ix.byPkg, k)
+			continue
+		}
+		ix.byPkg[k] = kept
+	}
+	delete(ix.byID, id)
+}
+
+// Lookup returns the advisories affecting version of the named package, one
+// Match per advisory, sorted by advisory id. When several affected entries
+// of one record name the package, they are matched together (see
+// MatchAffected) and the worst severity among them is kept. A version the
+// ecosystem's ordering cannot read returns an error matching
+// ErrInvalidVersion; a package without advisories returns nil, nil without
+// parsing the version at all.
+func (ix *Index) Lookup(ecosystem, name, version string) ([]Match, error) {
+	k := pkgKey{ecosystem, NormalizeName(ecosystem, name)}
+
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+
+	entries := ix.byPkg[k]
+	if len(entries) == 0 {
+		return nil, nil
+	}
+
+	q := newQuery(ecosystem, version)
+	var matches []Match
+	for i := 0; i < len(entries); {
+		g := groupAt(entries, i)
+		i += len(g.compiled)
+
+		v, err := matchGroup(g.compiled, q)
+		if err != nil {
+			return nil, err
+		}
+		if !v.Affected {
+			continue
+		}
+
+		matches = append(matches, Match{
+			AdvisoryID:   g.first.adv.id,
+			Aliases:      slices.Clone(g.first.adv.aliases),
+			Ecosystem:    ecosystem,
+			Package:      g.first.name,
+			FixedVersion: v.FixedVersion,
+			FixStatus:    v.FixStatus,
+			Severity:     g.severity,
+		})
+	}
+
+	slices.SortFunc(matches, func(a, b Match) int { return strings.Compare(a.AdvisoryID, b.AdvisoryID) })
+	return matches, nil
+}
+
+// recordGroup is the run of one record's entries inside a package bucket.
+type recordGroup struct {
+	first    *indexEntry
+	compiled []*compiledAffected
+	severity Severity // the worst among the entries
+}
+
+// groupAt collects the run of entries starting at i that belong to the same
+// record. Add appends a record's entries together, so they are adjacent.
+func groupAt(entries []*indexEntry, i int) recordGroup {
+	g := recordGroup{first: entries[i], severity: entries[i].severity}
+	for _, e := range entries[i:] {
+		if e.adv != g.first.adv {
+			break
+		}
+		g.compiled = append(g.compiled, &e.compiled)
+		if e.severity.Level.rank() > g.severity.Level.rank() {
+			g.severity = e.severity
+		}
+	}
+	return g
+}
+
+// compileRecord turns each usable affected entry of rec into an index entry.
+func compileRecord(rec *Record) []*indexEntry {
+	adv := &advisoryInfo{id: rec.ID, aliases: recordAliases(rec)}
+	ubuntuNegligible := recordSaysNegligible(rec)
+
+	var entries []*indexEntry
+	for i := range rec.Affected {
+		a := &rec.Affected[i]
+		if a.Package.Name == "" || a.Package.Ecosystem == "" {
+			continue
+		}
+
+		c, _ := compileAffected(a)
+		if ubuntuNegligible && EcosystemBase(c.ecosystem) == "Ubuntu" {
+			c.willNotFix = true
+		}
+		if len(c.ranges) == 0 && len(c.versions) == 0 {
+			continue
+		}
+
+		entries = append(entries, &indexEntry{
+			adv:      adv,
+			name:     a.Package.Name,
+			compiled: c,
+			severity: assessFor(rec, a),
+		})
+	}
+	return entries
+}
+
+// recordSaysNegligible reports a record-level Ubuntu priority of
+// "negligible", the newer place for what feedWillNotFix reads per entry.
+func recordSaysNegligible(rec *Record) bool {
+	for _, s := range rec.Severity {
+		if s.Type == severityUbuntu && strings.EqualFold(strings.TrimSpace(s.Score), "negligible") {
+			return true
+		}
+	}
+	return false
+}
+
+func recordAliases(rec *Record) []string {
+	var out []string
+	for _, list := range [][]string{rec.Aliases, rec.Upstream} {
+		for _, a := range list {
+			if a != "" && a != rec.ID && !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// NormalizeName returns the form of a package name used for matching. PyPI
+// names follow PEP 503: lowercase, with every run of "-", "_" and "."
+// replaced by one "-". Other ecosystems compare names exactly.
+func NormalizeName(ecosystem, name string) string {
+	if EcosystemBase(ecosystem) != "PyPI" || pep503Normal(name) {
+		return name
+	}
+
+	var b strings.Builder
+	b.Grow(len(name))
+	sep := false
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c == '-' || c == '_' || c == '.' {
+			sep = true
+			continue
+		}
+		if sep {
+			b.WriteByte('-')
+			sep = false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	if sep {
+		b.WriteByte('-')
+	}
+	return b.String()
+}
+
+// pep503Normal reports whether name is already normalized, which saves an
+// allocation on the lookup path for most names.
+func pep503Normal(name string) bool {
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case 'A' <= c && c <= 'Z', c == '_', c == '.':
+			return false
+		case c == '-' && i > 0 && name[i-1] == '-':
+			return false
+		}
+	}
+	return true
+}

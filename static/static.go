@@ -1,0 +1,10 @@
+// Package static embeds the files served under /static: the stylesheet and
+// the JavaScript that npm installs (htmx, copied to vendor/ by `make generate`).
+package static
+
+import "embed"
+
+// FS holds css/ and vendor/.
+//
+//go:embed css vendor
+var FS embed.FS
