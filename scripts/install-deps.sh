@@ -34,6 +34,9 @@ need_cmd npm npm
 need_cmd make make
 need_cmd git git
 need_cmd runuser util-linux
+# Browser for the e2e tests, and debootstrap for the real Debian test image.
+need_cmd chromium chromium
+need_cmd debootstrap debootstrap
 
 # install_debs installs packages without starting their services: the
 # postgresql and docker-registry packages would otherwise start a system

@@ -30,7 +30,7 @@ type Match struct {
 // match exactly, except PyPI names, which are normalized as PEP 503 says.
 type Index struct {
 	mu    sync.RWMutex
-	byPkg map[pkgKey][]*indexEntry
+	byPkg map[pkgKey]*bucket
 	byID  map[string][]pkgKey
 }
 
@@ -56,7 +56,7 @@ type advisoryInfo struct {
 // NewIndex returns an empty index.
 func NewIndex() *Index {
 	return &Index{
-		byPkg: make(map[pkgKey][]*indexEntry),
+		byPkg: make(map[pkgKey]*bucket),
 		byID:  make(map[string][]pkgKey),
 	}
 }
@@ -71,7 +71,8 @@ func (ix *Index) Len() int {
 // Add puts rec into the index, replacing any record with the same id. A
 // withdrawn record is never indexed, so adding the withdrawn version of a
 // record removes the old one. Parts of the record that ParseRecord warned
-// about are left out.
+// about are left out. The versions of a changed package are re-ranked by its
+// next lookup, so a bulk load pays that once per package.
 func (ix *Index) Add(rec *Record) {
 	if rec == nil || rec.ID == "" {
 		return
@@ -88,14 +89,39 @@ func (ix *Index) Add(rec *Record) {
 	}
 
 	var keys []pkgKey
-	for _, e := range entries {
-		k := pkgKey{e.compiled.ecosystem, NormalizeName(e.compiled.ecosystem, e.name)}
-		ix.byPkg[k] = append(ix.byPkg[k], e)
-		if !slices.Contains(keys, k) {
-			keys = append(keys, k)
-		}
+	for len(entries) > 0 {
+		k := pkgKey{entries[0].compiled.ecosystem, NormalizeName(entries[0].compiled.ecosystem, entries[0].name)}
+
+		var same []*indexEntry
+		entries = slices.DeleteFunc(entries, func(e *indexEntry) bool {
+			if (pkgKey{e.compiled.ecosystem, NormalizeName(e.compiled.ecosystem, e.name)}) != k {
+				return false
+			}
+			same = append(same, e)
+			return true
+		})
+
+		ix.insert(k, same)
+		keys = append(keys, k)
 	}
 	ix.byID[rec.ID] = keys
+}
+
+// insert adds one record's entries for a package as a block, keeping the
+// bucket sorted by advisory id so lookups return sorted matches for free.
+func (ix *Index) insert(k pkgKey, entries []*indexEntry) {
+	b := ix.byPkg[k]
+	if b == nil {
+		b = &bucket{}
+		ix.byPkg[k] = b
+	}
+
+	id := entries[0].adv.id
+	at, _ := slices.BinarySearchFunc(b.entries, id, func(e *indexEntry, id string) int {
+		return strings.Compare(e.adv.id, id)
+	})
+	b.entries = slices.Insert(b.entries, at, entries...)
+	b.invalidate()
 }
 
 // Remove drops the record with the given id, if present.
@@ -107,12 +133,13 @@ func (ix *Index) Remove(id string) {
 
 func (ix *Index) remove(id string) {
 	for _, k := range ix.byID[id] {
-		kept := slices.DeleteFunc(ix.byPkg[k], func(e *indexEntry) bool { return e.adv.id == id })
-		if len(kept) == 0 {
+		b := ix.byPkg[k]
+		b.entries = slices.DeleteFunc(b.entries, func(e *indexEntry) bool { return e.adv.id == id })
+		if len(b.entries) == 0 {
 			delete(ix.byPkg, k)
 			continue
 		}
-		ix.byPkg[k] = kept
+		b.invalidate()
 	}
 	delete(ix.byID, id)
 }
@@ -130,18 +157,19 @@ func (ix *Index) Lookup(ecosystem, name, version string) ([]Match, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 
-	entries := ix.byPkg[k]
-	if len(entries) == 0 {
+	b := ix.byPkg[k]
+	if b == nil {
 		return nil, nil
 	}
+	b.ensureRanked()
 
-	q := newQuery(ecosystem, version)
+	q := query{bucket: b, ecosystem: ecosystem, raw: version}
 	var matches []Match
-	for i := 0; i < len(entries); {
-		g := groupAt(entries, i)
-		i += len(g.compiled)
+	for i := 0; i < len(b.entries); {
+		group := recordRun(b.entries, i)
+		i += len(group)
 
-		v, err := matchGroup(g.compiled, q)
+		v, err := matchGroup(group, &q)
 		if err != nil {
 			return nil, err
 		}
@@ -149,42 +177,38 @@ func (ix *Index) Lookup(ecosystem, name, version string) ([]Match, error) {
 			continue
 		}
 
+		first := group[0]
 		matches = append(matches, Match{
-			AdvisoryID:   g.first.adv.id,
-			Aliases:      slices.Clone(g.first.adv.aliases),
+			AdvisoryID:   first.adv.id,
+			Aliases:      slices.Clone(first.adv.aliases),
 			Ecosystem:    ecosystem,
-			Package:      g.first.name,
+			Package:      first.name,
 			FixedVersion: v.FixedVersion,
 			FixStatus:    v.FixStatus,
-			Severity:     g.severity,
+			Severity:     worstSeverity(group),
 		})
 	}
-
-	slices.SortFunc(matches, func(a, b Match) int { return strings.Compare(a.AdvisoryID, b.AdvisoryID) })
 	return matches, nil
 }
 
-// recordGroup is the run of one record's entries inside a package bucket.
-type recordGroup struct {
-	first    *indexEntry
-	compiled []*compiledAffected
-	severity Severity // the worst among the entries
+// recordRun returns the run of entries starting at i that belong to the
+// same record; they are adjacent because Add inserts them as a block.
+func recordRun(entries []*indexEntry, i int) []*indexEntry {
+	n := 1
+	for i+n < len(entries) && entries[i+n].adv == entries[i].adv {
+		n++
+	}
+	return entries[i : i+n]
 }
 
-// groupAt collects the run of entries starting at i that belong to the same
-// record. Add appends a record's entries together, so they are adjacent.
-func groupAt(entries []*indexEntry, i int) recordGroup {
-	g := recordGroup{first: entries[i], severity: entries[i].severity}
-	for _, e := range entries[i:] {
-		if e.adv != g.first.adv {
-			break
-		}
-		g.compiled = append(g.compiled, &e.compiled)
-		if e.severity.Level.rank() > g.severity.Level.rank() {
-			g.severity = e.severity
+func worstSeverity(group []*indexEntry) Severity {
+	sev := group[0].severity
+	for _, e := range group[1:] {
+		if e.severity.Level.rank() > sev.Level.rank() {
+			sev = e.severity
 		}
 	}
-	return g
+	return sev
 }
 
 // compileRecord turns each usable affected entry of rec into an index entry.
@@ -203,7 +227,7 @@ func compileRecord(rec *Record) []*indexEntry {
 		if ubuntuNegligible && EcosystemBase(c.ecosystem) == "Ubuntu" {
 			c.willNotFix = true
 		}
-		if len(c.ranges) == 0 && len(c.versions) == 0 {
+		if len(c.ranges) == 0 && len(c.listed) == 0 {
 			continue
 		}
 

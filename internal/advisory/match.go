@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/google/osv-scalibr/semantic"
 )
@@ -83,7 +85,11 @@ func MatchAffected(a *Affected, ecosystem, version string) (Verdict, error) {
 	}
 
 	c, _ := compileAffected(a)
-	return matchGroup([]*compiledAffected{&c}, newQuery(ecosystem, version))
+	b := &bucket{entries: []*indexEntry{{compiled: c}}}
+	b.ensureRanked()
+
+	q := query{bucket: b, ecosystem: ecosystem, raw: version}
+	return matchGroup(b.entries, &q)
 }
 
 // eventKind orders events that share a version: introduced sorts first, so
@@ -98,25 +104,40 @@ const (
 	eventLimit
 )
 
+// Version schemes: a SEMVER range orders by semver whatever the ecosystem,
+// an ECOSYSTEM range (and the versions list) by the ecosystem's ordering.
+const (
+	schemeEcosystem = iota
+	schemeSemver
+	schemeCount
+)
+
 type compiledEvent struct {
 	kind eventKind
 	raw  string
 	v    semantic.Version // nil for introduced "0"
+	rank int32            // position of v among its bucket's versions
 }
 
 // compiledRange is a range whose events are parsed and sorted, ready to be
 // walked once per lookup.
 type compiledRange struct {
-	semver bool // SEMVER ranges order by semver whatever the ecosystem
+	scheme int
 	events []compiledEvent
+}
+
+// listedVersion is one entry of an explicit versions list.
+type listedVersion struct {
+	raw  string
+	v    semantic.Version // nil when the ecosystem cannot parse it
+	rank int32
 }
 
 // compiledAffected is an affected entry prepared for matching.
 type compiledAffected struct {
 	ecosystem  string
 	ranges     []compiledRange
-	versions   []string           // explicit versions, as written
-	ordered    []semantic.Version // the same, parsed and sorted; nil without an ordering
+	listed     []listedVersion
 	willNotFix bool
 }
 
@@ -126,7 +147,6 @@ type compiledAffected struct {
 func compileAffected(a *Affected) (compiledAffected, []string) {
 	c := compiledAffected{
 		ecosystem:  a.Package.Ecosystem,
-		versions:   a.Versions,
 		willNotFix: feedWillNotFix(a),
 	}
 
@@ -141,7 +161,15 @@ func compileAffected(a *Affected) (compiledAffected, []string) {
 		}
 	}
 
-	c.ordered = orderVersions(c.ecosystem, a.Versions)
+	ordered := hasOrdering(c.ecosystem)
+	for _, s := range a.Versions {
+		lv := listedVersion{raw: s}
+		if ordered {
+			// A listed version that does not parse still matches as a string.
+			lv.v, _ = parseVersion(schemeEcosystem, c.ecosystem, s)
+		}
+		c.listed = append(c.listed, lv)
+	}
 	return c, warnings
 }
 
@@ -160,14 +188,16 @@ func compileRange(ecosystem string, r *Range) (*compiledRange, []string) {
 		return nil, []string{"no events; range ignored"}
 	}
 
-	cr := &compiledRange{semver: r.Type == RangeSemver}
-	if !cr.semver && !hasOrdering(ecosystem) {
+	cr := &compiledRange{scheme: schemeEcosystem}
+	if r.Type == RangeSemver {
+		cr.scheme = schemeSemver
+	} else if !hasOrdering(ecosystem) {
 		return nil, []string{fmt.Sprintf("no version ordering for ecosystem %q; range ignored", ecosystem)}
 	}
 
 	var warnings []string
 	for k, e := range r.Events {
-		ce, err := compileEvent(cr.semver, ecosystem, e)
+		ce, err := compileEvent(cr.scheme, ecosystem, e)
 		if err != nil {
 			return nil, append(warnings, fmt.Sprintf("events[%d]: %v; range ignored", k, err))
 		}
@@ -190,7 +220,7 @@ func compileRange(ecosystem string, r *Range) (*compiledRange, []string) {
 
 // compileEvent returns nil, nil for an event that does not set exactly one
 // field.
-func compileEvent(semver bool, ecosystem string, e Event) (*compiledEvent, error) {
+func compileEvent(scheme int, ecosystem string, e Event) (*compiledEvent, error) {
 	var set []compiledEvent
 	for _, c := range []compiledEvent{
 		{kind: eventIntroduced, raw: e.Introduced},
@@ -211,7 +241,7 @@ func compileEvent(semver bool, ecosystem string, e Event) (*compiledEvent, error
 		return &ce, nil
 	}
 
-	v, err := parseVersion(semver, ecosystem, ce.raw)
+	v, err := parseVersion(scheme, ecosystem, ce.raw)
 	if err != nil {
 		return nil, err
 	}
@@ -240,27 +270,6 @@ func sortEvents(events []compiledEvent) {
 	})
 }
 
-// orderVersions parses and sorts an explicit versions list so that lookups
-// can binary-search it. Entries that fail to parse stay reachable through the
-// exact string comparison.
-func orderVersions(ecosystem string, versions []string) []semantic.Version {
-	if len(versions) == 0 || !hasOrdering(ecosystem) {
-		return nil
-	}
-
-	ordered := make([]semantic.Version, 0, len(versions))
-	for _, s := range versions {
-		if v, err := parseVersion(false, ecosystem, s); err == nil {
-			ordered = append(ordered, v)
-		}
-	}
-	slices.SortFunc(ordered, func(a, b semantic.Version) int {
-		c, _ := a.Compare(b)
-		return c
-	})
-	return ordered
-}
-
 // hasOrdering reports whether osv-scalibr/semantic knows how to order the
 // versions of ecosystem.
 func hasOrdering(ecosystem string) bool {
@@ -268,8 +277,8 @@ func hasOrdering(ecosystem string) bool {
 	return !errors.Is(err, semantic.ErrUnsupportedEcosystem)
 }
 
-func parseVersion(semver bool, ecosystem, s string) (semantic.Version, error) {
-	if semver {
+func parseVersion(scheme int, ecosystem, s string) (semantic.Version, error) {
+	if scheme == schemeSemver {
 		return semantic.ParseSemverVersion(s), nil
 	}
 	return semantic.Parse(s, EcosystemBase(ecosystem))
@@ -322,179 +331,364 @@ func feedWillNotFix(a *Affected) bool {
 	return false
 }
 
-// query is one installed version, parsed lazily and at most once per
-// scheme: most lookups find no candidate and never parse at all.
+// bucket holds the entries of one (ecosystem, package) and ranks the
+// distinct versions their events and lists name. Ranking turns every
+// comparison during a lookup into an integer comparison: the installed
+// version is placed among the ranked versions once per scheme with a binary
+// search through osv-scalibr/semantic, so a lookup costs O(log n) semantic
+// comparisons however many advisories the package has.
+type bucket struct {
+	entries []*indexEntry // sorted by advisory id; one record's entries adjacent
+
+	mu       sync.Mutex
+	ranked   atomic.Bool
+	distinct [schemeCount][]semantic.Version // one per rank, ascending
+}
+
+// invalidate marks the ranks stale after entries changed. The caller holds
+// the index's write lock, so no lookup is running.
+func (b *bucket) invalidate() {
+	b.ranked.Store(false)
+}
+
+// ensureRanked ranks the bucket's versions if entries changed since the last
+// time. Lookups call it under the index's read lock; the bucket's own mutex
+// makes sure only one of them does the work.
+func (b *bucket) ensureRanked() {
+	if b.ranked.Load() {
+		return
+	}
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ranked.Load() {
+		return
+	}
+
+	for scheme := range b.distinct {
+		b.distinct[scheme] = b.rank(scheme)
+	}
+	b.ranked.Store(true)
+}
+
+// rank sorts the distinct version strings of one scheme, gives equal
+// versions ("1.0" and "1.0.0" in PyPI) the same rank, writes the ranks into
+// the events and lists, and returns one version per rank.
+func (b *bucket) rank(scheme int) []semantic.Version {
+	type slot struct {
+		v     semantic.Version
+		ranks []*int32
+	}
+	byRaw := make(map[string]*slot)
+	add := func(raw string, v semantic.Version, rank *int32) {
+		s := byRaw[raw]
+		if s == nil {
+			s = &slot{v: v}
+			byRaw[raw] = s
+		}
+		s.ranks = append(s.ranks, rank)
+	}
+
+	for _, e := range b.entries {
+		c := &e.compiled
+		for i := range c.ranges {
+			r := &c.ranges[i]
+			if r.scheme != scheme {
+				continue
+			}
+			for j := range r.events {
+				if ev := &r.events[j]; ev.v != nil {
+					add(ev.raw, ev.v, &ev.rank)
+				}
+			}
+		}
+		if scheme != schemeEcosystem {
+			continue
+		}
+		for i := range c.listed {
+			if lv := &c.listed[i]; lv.v != nil {
+				add(lv.raw, lv.v, &lv.rank)
+			}
+		}
+	}
+
+	slots := make([]*slot, 0, len(byRaw))
+	for _, s := range byRaw {
+		slots = append(slots, s)
+	}
+	slices.SortFunc(slots, func(a, b *slot) int {
+		c, _ := a.v.Compare(b.v)
+		return c
+	})
+
+	var distinct []semantic.Version
+	for i, s := range slots {
+		if i == 0 || compareOrZero(slots[i-1].v, s.v) != 0 {
+			distinct = append(distinct, s.v)
+		}
+		for _, r := range s.ranks {
+			*r = int32(len(distinct) - 1)
+		}
+	}
+	return distinct
+}
+
+func compareOrZero(a, b semantic.Version) int {
+	c, _ := a.Compare(b)
+	return c
+}
+
+// query is one installed version, placed among a bucket's ranked versions
+// lazily and at most once per scheme. A position is 2*rank+1 when the version
+// equals the version of that rank, and 2*rank when it sits just below it.
 type query struct {
+	bucket    *bucket
 	ecosystem string
 	raw       string
 
-	semverDone, ecoDone bool
-	semver, eco         semantic.Version
-	ecoErr              error
+	done [schemeCount]bool
+	pos  [schemeCount]int32
+	err  [schemeCount]error
 }
 
-func newQuery(ecosystem, version string) *query {
-	return &query{ecosystem: ecosystem, raw: version}
-}
+func (q *query) position(scheme int) (int32, error) {
+	if q.done[scheme] {
+		return q.pos[scheme], q.err[scheme]
+	}
+	q.done[scheme] = true
 
-func (q *query) version(semver bool) (semantic.Version, error) {
 	if q.raw == "" {
-		return nil, &VersionError{Ecosystem: q.ecosystem, Err: errors.New("empty version")}
+		q.err[scheme] = &VersionError{Ecosystem: q.ecosystem, Err: errors.New("empty version")}
+		return 0, q.err[scheme]
 	}
 
-	if semver {
-		if !q.semverDone {
-			q.semver, q.semverDone = semantic.ParseSemverVersion(q.raw), true
+	v, err := parseVersion(scheme, q.ecosystem, q.raw)
+	if err == nil {
+		q.pos[scheme], err = locate(q.bucket.distinct[scheme], v)
+	}
+	if err != nil {
+		q.err[scheme] = &VersionError{Ecosystem: q.ecosystem, Version: q.raw, Err: err}
+	}
+	return q.pos[scheme], q.err[scheme]
+}
+
+// locate binary-searches v among the ranked versions.
+func locate(distinct []semantic.Version, v semantic.Version) (int32, error) {
+	var cmpErr error
+	i, found := slices.BinarySearchFunc(distinct, v, func(e, t semantic.Version) int {
+		c, err := e.Compare(t)
+		if err != nil {
+			cmpErr = err
 		}
-		return q.semver, nil
+		return c
+	})
+	if cmpErr != nil {
+		return 0, cmpErr
 	}
 
-	if !q.ecoDone {
-		q.eco, q.ecoErr = parseVersion(false, q.ecosystem, q.raw)
-		if q.ecoErr != nil {
-			q.ecoErr = &VersionError{Ecosystem: q.ecosystem, Version: q.raw, Err: q.ecoErr}
-		}
-		q.ecoDone = true
+	pos := int32(2 * i)
+	if found {
+		pos++
 	}
-	return q.eco, q.ecoErr
+	return pos, nil
+}
+
+// compareAt compares a query position with an event's version.
+func compareAt(pos int32, e *compiledEvent) int {
+	return cmpInt(pos, 2*e.rank+1)
+}
+
+func cmpInt(a, b int32) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // matchGroup matches q against the entries of one record that name the same
 // package and merges the answer: affected if any entry is, fixed at the
 // smallest fixed event above q that no entry considers affected.
-func matchGroup(group []*compiledAffected, q *query) (Verdict, error) {
-	hit, err := groupAffects(group, q)
+func matchGroup(group []*indexEntry, q *query) (Verdict, error) {
+	hit, next, err := groupAffects(group, q)
 	if err != nil || !hit {
 		return Verdict{}, err
 	}
 
-	fixed, err := firstFix(group, q)
-	if err != nil {
-		return Verdict{}, err
+	// With a single range, the first fixed event above q cannot reopen that
+	// range (ties sort introduced first), so the walk already found the fix.
+	// Otherwise every fixed event above q is a candidate, checked against
+	// the whole group.
+	fixed := ""
+	switch {
+	case rangeCount(group) > 1:
+		if fixed, err = firstFix(group, q); err != nil {
+			return Verdict{}, err
+		}
+	case next != nil:
+		fixed = next.raw
 	}
 
 	switch {
 	case fixed != "":
 		return Verdict{Affected: true, FixedVersion: fixed, FixStatus: FixStatusFixed}, nil
-	case slices.ContainsFunc(group, func(c *compiledAffected) bool { return c.willNotFix }):
+	case slices.ContainsFunc(group, func(e *indexEntry) bool { return e.compiled.willNotFix }):
 		return Verdict{Affected: true, FixStatus: FixStatusWillNotFix}, nil
 	}
 	return Verdict{Affected: true, FixStatus: FixStatusNoFix}, nil
 }
 
-func groupAffects(group []*compiledAffected, q *query) (bool, error) {
-	for _, c := range group {
-		hit, err := c.affects(q)
-		if err != nil || hit {
-			return hit, err
-		}
+func rangeCount(group []*indexEntry) int {
+	n := 0
+	for _, e := range group {
+		n += len(e.compiled.ranges)
 	}
-	return false, nil
+	return n
 }
 
-// affects reports whether q is listed in c's versions or inside a range.
-func (c *compiledAffected) affects(q *query) (bool, error) {
+// groupAffects reports whether any entry of the group affects q, and the
+// first fixed event above q in the range that did.
+func groupAffects(group []*indexEntry, q *query) (bool, *compiledEvent, error) {
+	for _, e := range group {
+		hit, next, err := e.compiled.affects(q)
+		if err != nil || hit {
+			return hit, next, err
+		}
+	}
+	return false, nil, nil
+}
+
+// affects reports whether q is inside a range of c or listed in its
+// versions, and for a range hit the first fixed event above q.
+func (c *compiledAffected) affects(q *query) (bool, *compiledEvent, error) {
 	for i := range c.ranges {
 		r := &c.ranges[i]
-		v, err := q.version(r.semver)
+		pos, err := q.position(r.scheme)
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
-
-		hit, err := r.contains(v)
-		if err != nil || hit {
-			return hit, wrapCompare(q, err)
+		if hit, next := r.contains(pos); hit {
+			return true, next, nil
 		}
 	}
-	return c.listed(q)
+
+	hit, err := c.isListed(q)
+	return hit, nil, err
 }
 
-func (c *compiledAffected) listed(q *query) (bool, error) {
-	if slices.Contains(c.versions, q.raw) {
-		return true, nil
-	}
-	if len(c.ordered) == 0 {
+// isListed reports whether q is in the versions list, as the same string or
+// as an equal version.
+func (c *compiledAffected) isListed(q *query) (bool, error) {
+	if len(c.listed) == 0 {
 		return false, nil
 	}
 
-	v, err := q.version(false)
-	if err != nil {
-		return false, err
+	ranked := false
+	for i := range c.listed {
+		if c.listed[i].raw == q.raw {
+			return true, nil
+		}
+		ranked = ranked || c.listed[i].v != nil
+	}
+	if !ranked {
+		return false, nil
 	}
 
-	var cmpErr error
-	_, found := slices.BinarySearchFunc(c.ordered, v, func(e, t semantic.Version) int {
-		r, err := e.Compare(t)
-		cmpErr = errors.Join(cmpErr, err)
-		return r
-	})
-	return found, wrapCompare(q, cmpErr)
+	pos, err := q.position(schemeEcosystem)
+	if err != nil || pos%2 == 0 {
+		return false, err
+	}
+	return slices.ContainsFunc(c.listed, func(lv listedVersion) bool {
+		return lv.v != nil && 2*lv.rank+1 == pos
+	}), nil
 }
 
 // contains walks the sorted events: the state after the last event at or
-// below v decides. last_affected only closes the range above its version.
-func (r *compiledRange) contains(v semantic.Version) (bool, error) {
+// below pos decides, except that last_affected only closes the range above
+// its version. When pos is inside, it also returns the first fixed event
+// above pos, if any.
+func (r *compiledRange) contains(pos int32) (bool, *compiledEvent) {
+	// Most ranges end in a fixed event below the installed version or start
+	// above it; checking both ends first skips the walk for those.
+	last := &r.events[len(r.events)-1]
+	if last.v != nil && last.kind != eventIntroduced {
+		if c := compareAt(pos, last); c > 0 || (c == 0 && last.kind != eventLastAffected) {
+			return false, nil
+		}
+	}
+	if first := &r.events[0]; first.v != nil && compareAt(pos, first) < 0 {
+		return false, nil
+	}
+
 	in := false
-	for _, e := range r.events {
+	for i := range r.events {
+		e := &r.events[i]
 		if e.v == nil {
 			in = true
 			continue
 		}
 
-		c, err := v.Compare(e.v)
-		if err != nil {
-			return false, err
-		}
+		c := compareAt(pos, e)
 		if c < 0 || (c == 0 && e.kind == eventLastAffected) {
-			break
+			if in {
+				return true, r.nextFixed(i)
+			}
+			return false, nil
 		}
 		in = e.kind == eventIntroduced
 	}
 	return in, nil
 }
 
+// nextFixed returns the first fixed event at or after index i.
+func (r *compiledRange) nextFixed(i int) *compiledEvent {
+	for ; i < len(r.events); i++ {
+		if r.events[i].kind == eventFixed {
+			return &r.events[i]
+		}
+	}
+	return nil
+}
+
 // firstFix returns the smallest fixed event above q that is itself outside
 // every entry of the group, or "" when there is none.
-func firstFix(group []*compiledAffected, q *query) (string, error) {
+func firstFix(group []*indexEntry, q *query) (string, error) {
 	type candidate struct {
-		raw string
-		v   semantic.Version
+		event  *compiledEvent
+		scheme int
 	}
 
 	var cands []candidate
-	for _, c := range group {
-		for _, r := range c.ranges {
-			v, err := q.version(r.semver)
+	for _, e := range group {
+		for i := range e.compiled.ranges {
+			r := &e.compiled.ranges[i]
+			pos, err := q.position(r.scheme)
 			if err != nil {
 				return "", err
 			}
-			for _, e := range r.events {
-				if e.kind != eventFixed {
-					continue
-				}
-				if cmp, err := e.v.Compare(v); err == nil && cmp > 0 {
-					cands = append(cands, candidate{e.raw, e.v})
+			for j := range r.events {
+				if ev := &r.events[j]; ev.kind == eventFixed && compareAt(pos, ev) < 0 {
+					cands = append(cands, candidate{ev, r.scheme})
 				}
 			}
 		}
 	}
 
 	slices.SortStableFunc(cands, func(a, b candidate) int {
-		c, _ := a.v.Compare(b.v)
-		return c
+		return compareOrZero(a.event.v, b.event.v)
 	})
 	for _, cand := range cands {
-		hit, err := groupAffects(group, newQuery(q.ecosystem, cand.raw))
+		// The candidate's position in its own scheme is known; the other
+		// scheme, if some range needs it, is located on demand.
+		cq := query{bucket: q.bucket, ecosystem: q.ecosystem, raw: cand.event.raw}
+		cq.done[cand.scheme], cq.pos[cand.scheme] = true, 2*cand.event.rank+1
+
+		hit, _, err := groupAffects(group, &cq)
 		if err == nil && !hit {
-			return cand.raw, nil
+			return cand.event.raw, nil
 		}
 	}
 	return "", nil
-}
-
-func wrapCompare(q *query, err error) error {
-	if err == nil {
-		return nil
-	}
-	return &VersionError{Ecosystem: q.ecosystem, Version: q.raw, Err: err}
 }
