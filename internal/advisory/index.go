@@ -163,8 +163,18 @@ func (ix *Index) Lookup(ecosystem, name, version string) ([]Match, error) {
 	}
 	b.ensureRanked()
 
+	// Verdicts are gathered on the stack first, so that the result and the
+	// copies of the aliases cost two allocations however many advisories
+	// match.
+	type hit struct {
+		group   []*indexEntry
+		verdict Verdict
+	}
+	var buf [32]hit
+	hits := buf[:0]
+
 	q := query{bucket: b, ecosystem: ecosystem, raw: version}
-	var matches []Match
+	nAliases := 0
 	for i := 0; i < len(b.entries); {
 		group := recordRun(b.entries, i)
 		i += len(group)
@@ -173,20 +183,34 @@ func (ix *Index) Lookup(ecosystem, name, version string) ([]Match, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !v.Affected {
-			continue
+		if v.Affected {
+			hits = append(hits, hit{group, v})
+			nAliases += len(group[0].adv.aliases)
 		}
+	}
+	if len(hits) == 0 {
+		return nil, nil
+	}
 
-		first := group[0]
-		matches = append(matches, Match{
+	matches := make([]Match, len(hits))
+	aliases := make([]string, 0, nAliases)
+	for i, h := range hits {
+		first := h.group[0]
+		n := len(aliases)
+		aliases = append(aliases, first.adv.aliases...)
+
+		matches[i] = Match{
 			AdvisoryID:   first.adv.id,
-			Aliases:      slices.Clone(first.adv.aliases),
+			Aliases:      aliases[n:len(aliases):len(aliases)],
 			Ecosystem:    ecosystem,
 			Package:      first.name,
-			FixedVersion: v.FixedVersion,
-			FixStatus:    v.FixStatus,
-			Severity:     worstSeverity(group),
-		})
+			FixedVersion: h.verdict.FixedVersion,
+			FixStatus:    h.verdict.FixStatus,
+			Severity:     worstSeverity(h.group),
+		}
+		if len(first.adv.aliases) == 0 {
+			matches[i].Aliases = nil
+		}
 	}
 	return matches, nil
 }

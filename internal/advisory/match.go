@@ -112,11 +112,14 @@ const (
 	schemeCount
 )
 
+// compiledEvent keeps no parsed version: a bucket ranks the raw strings
+// once, and lookups compare ranks. That keeps the index small and cheap for
+// the garbage collector to scan.
 type compiledEvent struct {
-	kind eventKind
-	raw  string
-	v    semantic.Version // nil for introduced "0"
-	rank int32            // position of v among its bucket's versions
+	kind      eventKind
+	fromStart bool  // introduced "0"
+	rank      int32 // position of raw among its bucket's versions
+	raw       string
 }
 
 // compiledRange is a range whose events are parsed and sorted, ready to be
@@ -128,9 +131,9 @@ type compiledRange struct {
 
 // listedVersion is one entry of an explicit versions list.
 type listedVersion struct {
-	raw  string
-	v    semantic.Version // nil when the ecosystem cannot parse it
-	rank int32
+	raw     string
+	ordered bool // the ecosystem's ordering can parse raw, so it is ranked
+	rank    int32
 }
 
 // compiledAffected is an affected entry prepared for matching.
@@ -163,12 +166,9 @@ func compileAffected(a *Affected) (compiledAffected, []string) {
 
 	ordered := hasOrdering(c.ecosystem)
 	for _, s := range a.Versions {
-		lv := listedVersion{raw: s}
-		if ordered {
-			// A listed version that does not parse still matches as a string.
-			lv.v, _ = parseVersion(schemeEcosystem, c.ecosystem, s)
-		}
-		c.listed = append(c.listed, lv)
+		// A listed version that does not parse still matches as a string.
+		_, err := parseVersion(schemeEcosystem, c.ecosystem, s)
+		c.listed = append(c.listed, listedVersion{raw: s, ordered: ordered && err == nil})
 	}
 	return c, warnings
 }
@@ -196,31 +196,41 @@ func compileRange(ecosystem string, r *Range) (*compiledRange, []string) {
 	}
 
 	var warnings []string
+	var events []parsedEvent
 	for k, e := range r.Events {
-		ce, err := compileEvent(cr.scheme, ecosystem, e)
+		pe, err := compileEvent(cr.scheme, ecosystem, e)
 		if err != nil {
 			return nil, append(warnings, fmt.Sprintf("events[%d]: %v; range ignored", k, err))
 		}
-		if ce == nil {
+		if pe == nil {
 			warnings = append(warnings, fmt.Sprintf(
 				"events[%d]: want exactly one of introduced, fixed, last_affected, limit; event ignored", k))
 			continue
 		}
-		cr.events = append(cr.events, *ce)
+		events = append(events, *pe)
 	}
 
-	if !slices.ContainsFunc(cr.events, func(e compiledEvent) bool { return e.kind == eventIntroduced }) {
+	if !slices.ContainsFunc(events, func(e parsedEvent) bool { return e.kind == eventIntroduced }) {
 		warnings = append(warnings, `no introduced event; read as introduced "0"`)
-		cr.events = append(cr.events, compiledEvent{kind: eventIntroduced, raw: "0"})
+		events = append(events, parsedEvent{compiledEvent: compiledEvent{kind: eventIntroduced, fromStart: true, raw: "0"}})
 	}
 
-	sortEvents(cr.events)
+	sortEvents(events)
+	for _, e := range events {
+		cr.events = append(cr.events, e.compiledEvent)
+	}
 	return cr, warnings
+}
+
+// parsedEvent carries the parsed version while a range is being sorted.
+type parsedEvent struct {
+	compiledEvent
+	v semantic.Version // nil for introduced "0"
 }
 
 // compileEvent returns nil, nil for an event that does not set exactly one
 // field.
-func compileEvent(scheme int, ecosystem string, e Event) (*compiledEvent, error) {
+func compileEvent(scheme int, ecosystem string, e Event) (*parsedEvent, error) {
 	var set []compiledEvent
 	for _, c := range []compiledEvent{
 		{kind: eventIntroduced, raw: e.Introduced},
@@ -236,24 +246,25 @@ func compileEvent(scheme int, ecosystem string, e Event) (*compiledEvent, error)
 		return nil, nil
 	}
 
-	ce := set[0]
-	if ce.kind == eventIntroduced && ce.raw == "0" {
-		return &ce, nil
+	pe := parsedEvent{compiledEvent: set[0]}
+	if pe.kind == eventIntroduced && pe.raw == "0" {
+		pe.fromStart = true
+		return &pe, nil
 	}
 
-	v, err := parseVersion(scheme, ecosystem, ce.raw)
+	v, err := parseVersion(scheme, ecosystem, pe.raw)
 	if err != nil {
 		return nil, err
 	}
-	ce.v = v
-	return &ce, nil
+	pe.v = v
+	return &pe, nil
 }
 
 // sortEvents orders events by version, with introduced "0" first and ties
 // broken by kind. A comparison error cannot happen between versions of one
 // scheme; if it did, the pair would keep its order.
-func sortEvents(events []compiledEvent) {
-	slices.SortStableFunc(events, func(a, b compiledEvent) int {
+func sortEvents(events []parsedEvent) {
+	slices.SortStableFunc(events, func(a, b parsedEvent) int {
 		switch {
 		case a.v == nil && b.v == nil:
 			return 0
@@ -343,6 +354,7 @@ type bucket struct {
 	mu       sync.Mutex
 	ranked   atomic.Bool
 	distinct [schemeCount][]semantic.Version // one per rank, ascending
+	exact    [schemeCount]map[string]int32   // rank of each version string named
 }
 
 // invalidate marks the ranks stale after entries changed. The caller holds
@@ -366,24 +378,25 @@ func (b *bucket) ensureRanked() {
 	}
 
 	for scheme := range b.distinct {
-		b.distinct[scheme] = b.rank(scheme)
+		b.distinct[scheme], b.exact[scheme] = b.rank(scheme)
 	}
 	b.ranked.Store(true)
 }
 
 // rank sorts the distinct version strings of one scheme, gives equal
 // versions ("1.0" and "1.0.0" in PyPI) the same rank, writes the ranks into
-// the events and lists, and returns one version per rank.
-func (b *bucket) rank(scheme int) []semantic.Version {
+// the events and lists, and returns one version per rank and the rank of
+// each string.
+func (b *bucket) rank(scheme int) ([]semantic.Version, map[string]int32) {
 	type slot struct {
 		v     semantic.Version
 		ranks []*int32
 	}
 	byRaw := make(map[string]*slot)
-	add := func(raw string, v semantic.Version, rank *int32) {
+	add := func(raw string, rank *int32) {
 		s := byRaw[raw]
 		if s == nil {
-			s = &slot{v: v}
+			s = &slot{}
 			byRaw[raw] = s
 		}
 		s.ranks = append(s.ranks, rank)
@@ -397,8 +410,8 @@ func (b *bucket) rank(scheme int) []semantic.Version {
 				continue
 			}
 			for j := range r.events {
-				if ev := &r.events[j]; ev.v != nil {
-					add(ev.raw, ev.v, &ev.rank)
+				if ev := &r.events[j]; !ev.fromStart {
+					add(ev.raw, &ev.rank)
 				}
 			}
 		}
@@ -406,31 +419,52 @@ func (b *bucket) rank(scheme int) []semantic.Version {
 			continue
 		}
 		for i := range c.listed {
-			if lv := &c.listed[i]; lv.v != nil {
-				add(lv.raw, lv.v, &lv.rank)
+			if lv := &c.listed[i]; lv.ordered {
+				add(lv.raw, &lv.rank)
 			}
 		}
 	}
 
-	slots := make([]*slot, 0, len(byRaw))
-	for _, s := range byRaw {
-		slots = append(slots, s)
+	type named struct {
+		raw string
+		*slot
 	}
-	slices.SortFunc(slots, func(a, b *slot) int {
-		c, _ := a.v.Compare(b.v)
-		return c
+	// Every string here parsed when its entry was compiled, so parsing
+	// again cannot fail; the parsed versions live only as long as the
+	// bucket's list of distinct versions.
+	ecosystem := ""
+	if len(b.entries) > 0 {
+		ecosystem = b.entries[0].compiled.ecosystem
+	}
+	slots := make([]named, 0, len(byRaw))
+	for raw, s := range byRaw {
+		v, err := parseVersion(scheme, ecosystem, raw)
+		if err != nil {
+			continue
+		}
+		s.v = v
+		slots = append(slots, named{raw, s})
+	}
+	slices.SortFunc(slots, func(a, b named) int {
+		if c := compareOrZero(a.v, b.v); c != 0 {
+			return c
+		}
+		return strings.Compare(a.raw, b.raw) // equal versions: any stable order
 	})
 
 	var distinct []semantic.Version
+	exact := make(map[string]int32, len(slots))
 	for i, s := range slots {
 		if i == 0 || compareOrZero(slots[i-1].v, s.v) != 0 {
 			distinct = append(distinct, s.v)
 		}
+		rank := int32(len(distinct) - 1)
+		exact[s.raw] = rank
 		for _, r := range s.ranks {
-			*r = int32(len(distinct) - 1)
+			*r = rank
 		}
 	}
-	return distinct
+	return distinct, exact
 }
 
 func compareOrZero(a, b semantic.Version) int {
@@ -460,6 +494,13 @@ func (q *query) position(scheme int) (int32, error) {
 	if q.raw == "" {
 		q.err[scheme] = &VersionError{Ecosystem: q.ecosystem, Err: errors.New("empty version")}
 		return 0, q.err[scheme]
+	}
+
+	// A version spelled exactly like one the advisories name needs neither
+	// parsing nor searching.
+	if rank, ok := q.bucket.exact[scheme][q.raw]; ok {
+		q.pos[scheme] = 2*rank + 1
+		return q.pos[scheme], nil
 	}
 
 	v, err := parseVersion(scheme, q.ecosystem, q.raw)
@@ -590,7 +631,7 @@ func (c *compiledAffected) isListed(q *query) (bool, error) {
 		if c.listed[i].raw == q.raw {
 			return true, nil
 		}
-		ranked = ranked || c.listed[i].v != nil
+		ranked = ranked || c.listed[i].ordered
 	}
 	if !ranked {
 		return false, nil
@@ -601,7 +642,7 @@ func (c *compiledAffected) isListed(q *query) (bool, error) {
 		return false, err
 	}
 	return slices.ContainsFunc(c.listed, func(lv listedVersion) bool {
-		return lv.v != nil && 2*lv.rank+1 == pos
+		return lv.ordered && 2*lv.rank+1 == pos
 	}), nil
 }
 
@@ -613,19 +654,19 @@ func (r *compiledRange) contains(pos int32) (bool, *compiledEvent) {
 	// Most ranges end in a fixed event below the installed version or start
 	// above it; checking both ends first skips the walk for those.
 	last := &r.events[len(r.events)-1]
-	if last.v != nil && last.kind != eventIntroduced {
+	if !last.fromStart && last.kind != eventIntroduced {
 		if c := compareAt(pos, last); c > 0 || (c == 0 && last.kind != eventLastAffected) {
 			return false, nil
 		}
 	}
-	if first := &r.events[0]; first.v != nil && compareAt(pos, first) < 0 {
+	if first := &r.events[0]; !first.fromStart && compareAt(pos, first) < 0 {
 		return false, nil
 	}
 
 	in := false
 	for i := range r.events {
 		e := &r.events[i]
-		if e.v == nil {
+		if e.fromStart {
 			in = true
 			continue
 		}
@@ -676,8 +717,18 @@ func firstFix(group []*indexEntry, q *query) (string, error) {
 		}
 	}
 
+	// Ranks order candidates of one scheme; a record that mixes SEMVER and
+	// ECOSYSTEM ranges for one package is rare enough to parse for.
 	slices.SortStableFunc(cands, func(a, b candidate) int {
-		return compareOrZero(a.event.v, b.event.v)
+		if a.scheme == b.scheme {
+			return cmpInt(a.event.rank, b.event.rank)
+		}
+		va, errA := parseVersion(schemeEcosystem, q.ecosystem, a.event.raw)
+		vb, errB := parseVersion(schemeEcosystem, q.ecosystem, b.event.raw)
+		if errA != nil || errB != nil {
+			return 0
+		}
+		return compareOrZero(va, vb)
 	})
 	for _, cand := range cands {
 		// The candidate's position in its own scheme is known; the other

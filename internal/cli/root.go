@@ -38,6 +38,7 @@ Settings come from PALISADE_* environment variables; see the README.`,
 		newWorkerCommand(),
 		newMigrateCommand(),
 		newFeedsCommand(),
+		newRegistryCommand(),
 		newVersionCommand(),
 	)
 	return root

@@ -1,0 +1,314 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ImageRecord is what a scan learned about one platform image.
+type ImageRecord struct {
+	RepositoryID int64
+	Digest       string
+	IndexDigest  string
+	Platform     string
+	MediaType    string
+	ConfigDigest string
+	SizeBytes    int64
+	OSID         string
+	OSVersion    string
+	OSName       string
+}
+
+// LayerRecord is one layer of a scanned image.
+type LayerRecord struct {
+	Index     int
+	Digest    string
+	DiffID    string
+	SizeBytes int64
+	CreatedBy string
+	BaseLayer bool
+}
+
+// PackageRecord is one package found in an image.
+type PackageRecord struct {
+	ID            int64
+	Type          string
+	Ecosystem     string
+	Name          string
+	Version       string
+	SourceName    string
+	SourceVersion string
+	PURL          string
+	Paths         []string
+	LayerIndex    int
+	LayerDiffID   string
+}
+
+// FindingRecord is one vulnerability affecting one package. PackageIndex
+// points into the Packages of the same ScanResult.
+type FindingRecord struct {
+	PackageIndex   int
+	PackageID      int64
+	VulnID         string
+	AdvisoryIDs    []string
+	Aliases        []string
+	Summary        string
+	SeverityLevel  string
+	SeverityScore  *float64
+	SeveritySource string
+	FixedVersion   string
+	FixStatus      string
+}
+
+// ScanResult is everything one image scan writes, in one transaction.
+type ScanResult struct {
+	Image         ImageRecord
+	Layers        []LayerRecord
+	Packages      []PackageRecord
+	Findings      []FindingRecord
+	FeedVersionID *int64
+}
+
+// UpsertRepositoryTx returns the id of a repository, creating it if new.
+func (s *Store) UpsertRepositoryTx(ctx context.Context, tx pgx.Tx, registryID int64, name string) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `
+		INSERT INTO repositories (registry_id, name) VALUES ($1, $2)
+		ON CONFLICT (registry_id, name) DO UPDATE SET name = EXCLUDED.name
+		RETURNING id`, registryID, name).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("record repository %s: %w", name, err)
+	}
+	return id, nil
+}
+
+// RecordTagTx points tag at digest and, when it moved, remembers where it
+// pointed before. It returns whether the tag moved (or is new).
+func (s *Store) RecordTagTx(ctx context.Context, tx pgx.Tx, repositoryID int64, tag, digest string) (bool, error) {
+	var old *string
+	err := tx.QueryRow(ctx, `SELECT digest FROM tags WHERE repository_id = $1 AND name = $2 FOR UPDATE`,
+		repositoryID, tag).Scan(&old)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return false, fmt.Errorf("read tag %s: %w", tag, err)
+	}
+	if old != nil && *old == digest {
+		return false, nil
+	}
+	_, err = tx.Exec(ctx, `
+		INSERT INTO tags (repository_id, name, digest) VALUES ($1, $2, $3)
+		ON CONFLICT (repository_id, name) DO UPDATE SET digest = EXCLUDED.digest, updated_at = now()`,
+		repositoryID, tag, digest)
+	if err != nil {
+		return false, fmt.Errorf("record tag %s: %w", tag, err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO tag_history (repository_id, name, digest) VALUES ($1, $2, $3)`,
+		repositoryID, tag, digest); err != nil {
+		return false, fmt.Errorf("record tag history %s: %w", tag, err)
+	}
+	return true, nil
+}
+
+// ImageScanned reports whether an image with this manifest (or index)
+// digest in this repository has finished a scan.
+func (s *Store) ImageScanned(ctx context.Context, registryID int64, repository, digest string) (bool, error) {
+	var scanned bool
+	err := s.pool.QueryRow(ctx, `
+		SELECT EXISTS (
+			SELECT 1 FROM images i JOIN repositories r ON r.id = i.repository_id
+			WHERE r.registry_id = $1 AND r.name = $2 AND (i.digest = $3 OR i.index_digest = $3)
+			  AND i.scanned_at IS NOT NULL)`, registryID, repository, digest).Scan(&scanned)
+	return scanned, err
+}
+
+// SaveScanResultTx writes one image's layers, packages and findings,
+// replacing what an earlier scan of the same digest stored. Findings seen
+// before keep the time they were first seen.
+func (s *Store) SaveScanResultTx(ctx context.Context, tx pgx.Tx, res *ScanResult) (int64, error) {
+	imageID, err := upsertImage(ctx, tx, res)
+	if err != nil {
+		return 0, err
+	}
+	firstSeen, err := previousFirstSeen(ctx, tx, imageID)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM image_layers WHERE image_id = $1`, imageID); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM image_packages WHERE image_id = $1`, imageID); err != nil {
+		return 0, err
+	}
+	if err := insertLayers(ctx, tx, imageID, res.Layers); err != nil {
+		return 0, err
+	}
+	if err := insertPackages(ctx, tx, imageID, res.Packages); err != nil {
+		return 0, err
+	}
+	for i := range res.Findings {
+		f := &res.Findings[i]
+		f.PackageID = res.Packages[f.PackageIndex].ID
+	}
+	key := func(p PackageRecord, vuln string) string {
+		return p.Type + "\x00" + p.Ecosystem + "\x00" + p.Name + "\x00" + p.Version + "\x00" + vuln
+	}
+	b := &pgx.Batch{}
+	for _, f := range res.Findings {
+		seen, ok := firstSeen[key(res.Packages[f.PackageIndex], f.VulnID)]
+		if !ok {
+			seen = time.Now()
+		}
+		queueFindingInsert(b, imageID, f, res.FeedVersionID, seen)
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return 0, fmt.Errorf("write findings: %w", err)
+	}
+	return imageID, nil
+}
+
+func upsertImage(ctx context.Context, tx pgx.Tx, res *ScanResult) (int64, error) {
+	im := res.Image
+	var id int64
+	err := tx.QueryRow(ctx, `
+		INSERT INTO images (repository_id, digest, index_digest, platform, media_type, config_digest,
+			size_bytes, os_id, os_version, os_name, scanned_at, feed_version_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now(), $11)
+		ON CONFLICT (repository_id, digest) DO UPDATE SET
+			index_digest = EXCLUDED.index_digest, platform = EXCLUDED.platform,
+			media_type = EXCLUDED.media_type, config_digest = EXCLUDED.config_digest,
+			size_bytes = EXCLUDED.size_bytes, os_id = EXCLUDED.os_id, os_version = EXCLUDED.os_version,
+			os_name = EXCLUDED.os_name, scanned_at = now(), feed_version_id = EXCLUDED.feed_version_id
+		RETURNING id`,
+		im.RepositoryID, im.Digest, im.IndexDigest, im.Platform, im.MediaType, im.ConfigDigest,
+		im.SizeBytes, im.OSID, im.OSVersion, im.OSName, res.FeedVersionID).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("record image %s: %w", im.Digest, err)
+	}
+	return id, nil
+}
+
+func previousFirstSeen(ctx context.Context, tx pgx.Tx, imageID int64) (map[string]time.Time, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT p.type, p.ecosystem, p.name, p.version, f.vuln_id, f.first_seen_at
+		FROM findings f JOIN image_packages p ON p.id = f.package_id
+		WHERE f.image_id = $1`, imageID)
+	if err != nil {
+		return nil, fmt.Errorf("read earlier findings: %w", err)
+	}
+	out := map[string]time.Time{}
+	var typ, eco, name, version, vuln string
+	var at time.Time
+	_, err = pgx.ForEachRow(rows, []any{&typ, &eco, &name, &version, &vuln, &at}, func() error {
+		out[typ+"\x00"+eco+"\x00"+name+"\x00"+version+"\x00"+vuln] = at
+		return nil
+	})
+	return out, err
+}
+
+func insertLayers(ctx context.Context, tx pgx.Tx, imageID int64, layers []LayerRecord) error {
+	rows := make([][]any, len(layers))
+	for i, l := range layers {
+		rows[i] = []any{imageID, l.Index, l.Digest, l.DiffID, l.SizeBytes, l.CreatedBy, l.BaseLayer}
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"image_layers"},
+		[]string{"image_id", "idx", "digest", "diff_id", "size_bytes", "created_by", "base_layer"},
+		pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("write layers: %w", err)
+	}
+	return nil
+}
+
+func insertPackages(ctx context.Context, tx pgx.Tx, imageID int64, pkgs []PackageRecord) error {
+	b := &pgx.Batch{}
+	for i := range pkgs {
+		p := &pkgs[i]
+		b.Queue(`
+			INSERT INTO image_packages (image_id, type, ecosystem, name, version, source_name,
+				source_version, purl, paths, layer_index, layer_diff_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+			imageID, p.Type, p.Ecosystem, p.Name, p.Version, p.SourceName, p.SourceVersion, p.PURL,
+			nonNil(p.Paths), p.LayerIndex, p.LayerDiffID).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&p.ID)
+		})
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("write packages: %w", err)
+	}
+	return nil
+}
+
+func queueFindingInsert(b *pgx.Batch, imageID int64, f FindingRecord, feedVersionID *int64, firstSeen time.Time) {
+	b.Queue(`
+		INSERT INTO findings (image_id, package_id, vuln_id, advisory_ids, aliases, summary,
+			severity_level, severity_score, severity_source, fixed_version, fix_status, status,
+			first_seen_at, last_seen_at, feed_version_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, now(), $13)`,
+		imageID, f.PackageID, f.VulnID, nonNil(f.AdvisoryIDs), nonNil(f.Aliases), f.Summary,
+		f.SeverityLevel, f.SeverityScore, f.SeveritySource, f.FixedVersion, f.FixStatus, firstSeen, feedVersionID)
+}
+
+// ImageSummary is an image's open finding counts and health.
+type ImageSummary struct {
+	Critical, High, Medium, Low, Unknown int
+	Healthy                              bool
+}
+
+// RefreshImageSummaryTx recounts an image's open findings by severity and
+// sets its health: healthy when no open finding has one of the unhealthy
+// levels.
+func (s *Store) RefreshImageSummaryTx(ctx context.Context, tx pgx.Tx, imageID int64, unhealthyLevels []string) (ImageSummary, error) {
+	var sum ImageSummary
+	err := tx.QueryRow(ctx, `
+		WITH c AS (
+			SELECT
+				count(*) FILTER (WHERE severity_level = 'critical') AS critical,
+				count(*) FILTER (WHERE severity_level = 'high') AS high,
+				count(*) FILTER (WHERE severity_level = 'medium') AS medium,
+				count(*) FILTER (WHERE severity_level = 'low') AS low,
+				count(*) FILTER (WHERE severity_level IN ('unknown', 'none')) AS unknown,
+				count(*) FILTER (WHERE severity_level = ANY($2)) AS unhealthy
+			FROM findings WHERE image_id = $1 AND status = 'open'
+		)
+		UPDATE images SET critical_count = c.critical, high_count = c.high, medium_count = c.medium,
+			low_count = c.low, unknown_count = c.unknown, healthy = (c.unhealthy = 0)
+		FROM c WHERE images.id = $1
+		RETURNING critical_count, high_count, medium_count, low_count, unknown_count, healthy`,
+		imageID, unhealthyLevels).Scan(&sum.Critical, &sum.High, &sum.Medium, &sum.Low, &sum.Unknown, &sum.Healthy)
+	if err != nil {
+		return sum, fmt.Errorf("summarise image %d: %w", imageID, err)
+	}
+	return sum, nil
+}
+
+// Assessment is the state of one recommendation for one resource.
+type Assessment struct {
+	RecommendationID string
+	ResourceKind     string
+	ResourceID       int64
+	Status           string
+	Severity         string
+	Details          []byte
+}
+
+// UpsertAssessmentTx records the current state of a recommendation.
+func (s *Store) UpsertAssessmentTx(ctx context.Context, tx pgx.Tx, a Assessment) error {
+	details := a.Details
+	if details == nil {
+		details = []byte("{}")
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO assessments (recommendation_id, resource_kind, resource_id, status, severity, details)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (recommendation_id, resource_kind, resource_id) DO UPDATE SET
+			status = EXCLUDED.status, severity = EXCLUDED.severity, details = EXCLUDED.details,
+			updated_at = now()`,
+		a.RecommendationID, a.ResourceKind, a.ResourceID, a.Status, a.Severity, details)
+	if err != nil {
+		return fmt.Errorf("record assessment %s: %w", a.RecommendationID, err)
+	}
+	return nil
+}

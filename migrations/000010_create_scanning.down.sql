@@ -1,0 +1,11 @@
+DROP TABLE assessments;
+DROP TABLE scans;
+DROP TABLE findings;
+DROP TABLE image_packages;
+DROP TABLE layer_analyses;
+DROP TABLE image_layers;
+DROP TABLE tag_history;
+DROP TABLE tags;
+DROP TABLE images;
+DROP TABLE repositories;
+DROP TABLE registries;
