@@ -1,0 +1,118 @@
+package scan
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/palisadesec/palisade/internal/store"
+)
+
+// RematchArgs is the job that matches every stored inventory again after
+// new advisory data arrived. Nothing is pulled.
+type RematchArgs struct {
+	FeedVersionID int64 `json:"feed_version_id"`
+}
+
+// Kind names the job in the queue.
+func (RematchArgs) Kind() string { return "image_rematch" }
+
+// InsertOpts keeps one rematch waiting at a time: a burst of imports (one
+// per ecosystem) needs only one pass, which reads the newest data anyway.
+func (RematchArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		MaxAttempts: 5,
+		UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled, rivertype.JobStateRetryable,
+		}},
+	}
+}
+
+// RematchWorker runs RematchArgs jobs.
+type RematchWorker struct {
+	river.WorkerDefaults[RematchArgs]
+	Service *Service
+}
+
+// Work rematches everything.
+func (w *RematchWorker) Work(ctx context.Context, job *river.Job[RematchArgs]) error {
+	_, err := w.Service.RematchAll(ctx)
+	return err
+}
+
+// RematchTotals sums what a rematch changed.
+type RematchTotals struct {
+	Images int
+	store.RematchCounts
+	Duration time.Duration
+}
+
+// RematchAll matches every stored image against the current advisories
+// and updates findings, health and recommendations, one transaction per
+// image so readers never see an image half updated.
+func (s *Service) RematchAll(ctx context.Context) (RematchTotals, error) {
+	start := time.Now()
+	var t RematchTotals
+	err := s.Store.ForEachStoredImage(ctx, func(im store.StoredImage) error {
+		c, err := s.rematchImage(ctx, im)
+		if err != nil {
+			return err
+		}
+		t.Images++
+		t.New += c.New
+		t.Reopened += c.Reopened
+		t.Changed += c.Changed
+		t.Fixed += c.Fixed
+		t.Withdrawn += c.Withdrawn
+		return nil
+	})
+	t.Duration = time.Since(start)
+	if err != nil {
+		return t, err
+	}
+	s.Logger.Info("Rematch finished", slog.Int("images", t.Images), slog.Int("new", t.New),
+		slog.Int("reopened", t.Reopened), slog.Int("changed", t.Changed), slog.Int("fixed", t.Fixed),
+		slog.Int("withdrawn", t.Withdrawn), slog.Duration("duration", t.Duration))
+	return t, nil
+}
+
+func (s *Service) rematchImage(ctx context.Context, im store.StoredImage) (store.RematchCounts, error) {
+	prep, err := s.Matcher.Prepare(ctx, ecosystemsOf(im.Packages))
+	if err != nil {
+		return store.RematchCounts{}, err
+	}
+	findings, _ := Match(prep.Index, im.Packages)
+	for i := range findings {
+		findings[i].PackageID = im.Packages[findings[i].PackageIndex].ID
+	}
+	var c store.RematchCounts
+	err = pgx.BeginFunc(ctx, s.Store.Pool(), func(tx pgx.Tx) error {
+		c, err = s.Store.ApplyRematchTx(ctx, tx, im.ID, findings, prep.FeedVersionID)
+		if err != nil {
+			return err
+		}
+		if err := s.Store.SetImageFeedVersionTx(ctx, tx, im.ID, prep.FeedVersionID); err != nil {
+			return err
+		}
+		if c == (store.RematchCounts{}) {
+			return nil
+		}
+		res := &store.ScanResult{Layers: im.Layers, Packages: im.Packages, Findings: findings}
+		return s.assess(ctx, tx, im.ID, res)
+	})
+	return c, err
+}
+
+// EnqueueRematch queues a rematch after an import that wrote feed
+// version v.
+func (s *Service) EnqueueRematch(ctx context.Context, v store.FeedVersion) error {
+	if s.queue == nil {
+		return nil
+	}
+	_, err := s.queue.Insert(ctx, RematchArgs{FeedVersionID: v.ID}, nil)
+	return err
+}
