@@ -156,7 +156,7 @@ func (f *fixture) waitForScan(t *testing.T, id int64) store.Scan {
 
 type findingRow struct {
 	pkg, vuln, severity, source, fixed, fixStatus, status string
-	advisories                                          []string
+	advisories                                            []string
 }
 
 func (f *fixture) findings(t *testing.T) map[string]findingRow {

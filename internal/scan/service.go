@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"github.com/palisadesec/palisade/internal/registries"
