@@ -49,6 +49,9 @@ type Config struct {
 	FeedEcosystems       []string
 	FeedSyncInterval     time.Duration
 	FeedMaxDownloadBytes int64
+
+	UnhealthySeverities []string
+	ScanMaxImageBytes   int64
 }
 
 // LocalMode reports whether no OIDC provider is configured. In local mode the
@@ -255,6 +258,29 @@ var options = []option{
 				return fmt.Errorf("must be a whole number of at least 1048576, got %q", v)
 			}
 			c.FeedMaxDownloadBytes = n
+			return nil
+		}},
+	{name: "PALISADE_UNHEALTHY_SEVERITIES", def: "critical,high,unknown",
+		help: "severities of open findings that make an image unhealthy (critical, high, medium, low, none, unknown)",
+		parse: func(c *Config, v string) error {
+			c.UnhealthySeverities = parseList(v)
+			for _, s := range c.UnhealthySeverities {
+				if !slices.Contains([]string{"critical", "high", "medium", "low", "none", "unknown"}, s) {
+					return fmt.Errorf("%q is not a severity (critical, high, medium, low, none, unknown)", s)
+				}
+			}
+			if len(c.UnhealthySeverities) == 0 {
+				return errors.New("must name at least one severity")
+			}
+			return nil
+		}},
+	{name: "PALISADE_SCAN_MAX_IMAGE_BYTES", def: "10737418240", help: "largest image (uncompressed, all layers) a scan accepts, in bytes",
+		parse: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1<<20 {
+				return fmt.Errorf("must be a whole number of at least 1048576, got %q", v)
+			}
+			c.ScanMaxImageBytes = n
 			return nil
 		}},
 }
