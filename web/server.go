@@ -31,6 +31,8 @@ type Deps struct {
 	// Registry receives the HTTP metrics; nil means a private registry.
 	Registry *prometheus.Registry
 	Version  string
+	// Hooks handles registry push notifications; nil answers 503.
+	Hooks WebhookReceiver
 }
 
 // Handler holds the dependencies shared by every route.
@@ -39,11 +41,12 @@ type Handler struct {
 	log     *slog.Logger
 	ready   Readiness
 	version string
+	hooks   WebhookReceiver
 }
 
 // NewServer builds the echo instance with middleware and every route.
 func NewServer(d Deps) *echo.Echo {
-	h := &Handler{cfg: d.Config, log: d.Logger, ready: d.Readiness, version: d.Version}
+	h := &Handler{cfg: d.Config, log: d.Logger, ready: d.Readiness, version: d.Version, hooks: d.Hooks}
 	reg := d.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -83,6 +86,9 @@ func registerRoutes(e *echo.Echo, h *Handler, reg *prometheus.Registry) {
 	// Static assets
 	sub, _ := fs.Sub(static.FS, ".")
 	e.StaticFS("/static", sub)
+
+	// Registry webhooks: authenticated by each registry's secret
+	e.POST("/hooks/registry/:token", h.hookRegistryCreate)
 
 	// Pages
 	e.GET("/", h.homeShow)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/palisadesec/palisade/internal/config"
 	"github.com/palisadesec/palisade/internal/feeds"
+	"github.com/palisadesec/palisade/internal/jobs"
+	"github.com/palisadesec/palisade/internal/scan"
 	"github.com/palisadesec/palisade/internal/store"
 )
 
@@ -40,7 +42,7 @@ A download identical to the last one imported is skipped.`,
 				for _, r := range results {
 					printSyncResult(cmd.OutOrStdout(), r)
 					if r.Err == nil && !r.Unchanged {
-						if hookErr := afterFeedImport(ctx, r.Version); hookErr != nil {
+						if hookErr := queueRematch(ctx, st, log, r.Version); hookErr != nil {
 							return hookErr
 						}
 					}
@@ -73,7 +75,7 @@ Broken records are skipped and counted; the rest of the import completes.`,
 						return err
 					}
 					printFeedVersion(cmd.OutOrStdout(), p, v)
-					if err := afterFeedImport(ctx, v); err != nil {
+					if err := queueRematch(ctx, st, log, v); err != nil {
 						return err
 					}
 				}
@@ -123,6 +125,19 @@ func withFeedStore(cmd *cobra.Command, fn func(context.Context, *config.Config, 
 		return fmt.Errorf("%w (run: palisade migrate up)", err)
 	}
 	return fn(ctx, cfg, st, log)
+}
+
+// queueRematch asks the workers to match stored images against the new
+// advisory data; the running server picks the job up.
+func queueRematch(ctx context.Context, st *store.Store, log *slog.Logger, v store.FeedVersion) error {
+	c, err := jobs.NewInserter(st.Pool(), nil, log)
+	if err != nil {
+		return err
+	}
+	if _, err := c.Insert(ctx, scan.RematchArgs{FeedVersionID: v.ID}, nil); err != nil {
+		return fmt.Errorf("queue rematch of stored images: %w", err)
+	}
+	return nil
 }
 
 func printSyncResult(w io.Writer, r feeds.SyncResult) {

@@ -71,12 +71,16 @@ func runServe(cmd *cobra.Command, withHTTP bool) error {
 	defer pool.Close()
 	st := store.New(pool)
 
-	runner, err := startWorkers(ctx, cfg, st, log, withHTTP)
+	a, err := newApp(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	runner, err := a.startJobs(ctx, !withHTTP || cfg.RunWorkers)
 	if err != nil {
 		return err
 	}
 	if withHTTP {
-		err = serveHTTP(ctx, cfg, st, log)
+		err = serveHTTP(ctx, a)
 	} else {
 		<-ctx.Done()
 	}
@@ -89,38 +93,19 @@ func runServe(cmd *cobra.Command, withHTTP bool) error {
 	return err
 }
 
-func serveHTTP(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger) error {
+func serveHTTP(ctx context.Context, a *app) error {
+	cfg, log := a.cfg, a.log
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	e := web.NewServer(web.Deps{
 		Config:    cfg,
 		Logger:    log.With(slog.String("component", "web")),
-		Readiness: st,
+		Readiness: a.store,
 		Registry:  reg,
 		Version:   buildinfo.Version,
+		Hooks:     a.scans,
 	})
 	return web.Serve(ctx, e, cfg.ListenAddr, cfg.ShutdownTimeout, log)
-}
-
-// startWorkers starts the job runner unless this process must not run
-// jobs. serve honours PALISADE_RUN_WORKERS; worker always runs them.
-func startWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger, isServe bool) (*jobs.Client, error) {
-	if isServe && !cfg.RunWorkers {
-		log.Info("Background workers disabled in this process")
-		return nil, nil
-	}
-	kit := newJobKit(cfg, st, log)
-	runner, err := jobs.NewRunner(st.Pool(), jobs.Options{
-		Workers: kit.workers, MaxWorkers: cfg.WorkerCount, Periodic: kit.periodic, Logger: log,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := runner.Start(ctx); err != nil {
-		return nil, fmt.Errorf("start background workers: %w", err)
-	}
-	log.Info("Background workers started", slog.Int("max_workers", cfg.WorkerCount))
-	return runner, nil
 }
 
 // migrateWhenReachable applies migrations, waiting a while for a database

@@ -10,11 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"path"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/palisadesec/palisade/internal/registry"
 	"github.com/palisadesec/palisade/internal/secrets"
 	"github.com/palisadesec/palisade/internal/store"
 )
@@ -132,7 +132,7 @@ func checkPatterns(field string, patterns []string) []error {
 	}
 	var errs []error
 	for _, p := range patterns {
-		if _, err := path.Match(strings.ReplaceAll(p, "**", "*"), ""); err != nil || p == "" || len(p) > 255 {
+		if err := registry.ValidatePattern(p); err != nil || len(p) > 255 {
 			errs = append(errs, fmt.Errorf("%s patterns: %q is not a valid pattern", field, p))
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/osv-scalibr/semantic"
 
 	"github.com/palisadesec/palisade/internal/advisory"
+	"github.com/palisadesec/palisade/internal/inventory"
 	"github.com/palisadesec/palisade/internal/store"
 )
 
@@ -107,25 +108,14 @@ func (m *Matcher) load(ctx context.Context, ecosystems []string) error {
 	return nil
 }
 
-// MatchKey is what a package is looked up by. Debian and Ubuntu advisories
-// name source packages, Alpine's name the origin; others name the package.
+// MatchKey is what a stored package is looked up by, with the same rules
+// as the inventory (source packages for Debian and Ubuntu, origins for
+// Alpine).
 func MatchKey(p store.PackageRecord) (name, version string) {
-	switch p.Type {
-	case "deb":
-		name, version = p.Name, p.Version
-		if p.SourceName != "" {
-			name = p.SourceName
-		}
-		if p.SourceVersion != "" {
-			version = p.SourceVersion
-		}
-		return name, version
-	case "apk":
-		if p.SourceName != "" {
-			return p.SourceName, p.Version
-		}
-	}
-	return p.Name, p.Version
+	ip := inventory.Package{Type: p.Type, Ecosystem: p.Ecosystem, Name: p.Name, Version: p.Version,
+		SourceName: p.SourceName, SourceVersion: p.SourceVersion}
+	_, name, version = ip.MatchKey()
+	return name, version
 }
 
 // Match returns the findings for pkgs, one per package and vulnerability:

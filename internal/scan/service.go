@@ -232,7 +232,12 @@ func (s *Service) run(ctx context.Context, sc store.Scan, log *slog.Logger) erro
 	if err != nil {
 		return err
 	}
-	images, err := s.Images.Images(ctx, conn, sc.Repository, sc.Reference)
+	// Pull exactly the pushed digest when known: the tag may have moved on.
+	ref := sc.Reference
+	if sc.Digest != "" {
+		ref = sc.Digest
+	}
+	images, err := s.Images.Images(ctx, conn, sc.Repository, ref)
 	if err != nil {
 		return err
 	}

@@ -312,3 +312,28 @@ func (s *Store) UpsertAssessmentTx(ctx context.Context, tx pgx.Tx, a Assessment)
 	}
 	return nil
 }
+
+// LayerAnalysis returns the stored analysis of a layer, by diffID.
+func (s *Store) LayerAnalysis(ctx context.Context, diffID string) ([]byte, bool, error) {
+	var b []byte
+	err := s.pool.QueryRow(ctx, `SELECT analysis FROM layer_analyses WHERE diff_id = $1`, diffID).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read layer analysis: %w", err)
+	}
+	return b, true, nil
+}
+
+// PutLayerAnalysis stores a layer's analysis. Two scans analysing the same
+// layer at once store the same content, so the later write simply wins.
+func (s *Store) PutLayerAnalysis(ctx context.Context, diffID string, analysis []byte) error {
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO layer_analyses (diff_id, analysis) VALUES ($1, $2)
+		ON CONFLICT (diff_id) DO UPDATE SET analysis = EXCLUDED.analysis, analyzed_at = now()`, diffID, analysis)
+	if err != nil {
+		return fmt.Errorf("store layer analysis: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/riverqueue/river"
+
+	"github.com/palisadesec/palisade/internal/config"
+	"github.com/palisadesec/palisade/internal/feeds"
+	"github.com/palisadesec/palisade/internal/inventory"
+	"github.com/palisadesec/palisade/internal/jobs"
+	"github.com/palisadesec/palisade/internal/registries"
+	"github.com/palisadesec/palisade/internal/scan"
+	"github.com/palisadesec/palisade/internal/store"
+)
+
+// app holds the services a long-running process (serve or worker) wires
+// together, and every job kind and schedule it runs.
+type app struct {
+	cfg        *config.Config
+	store      *store.Store
+	log        *slog.Logger
+	registries *registries.Manager
+	scans      *scan.Service
+	workers    *river.Workers
+	periodic   []*river.PeriodicJob
+}
+
+func newApp(cfg *config.Config, st *store.Store, log *slog.Logger) (*app, error) {
+	mgr, err := newRegistryManager(cfg, st)
+	if err != nil {
+		return nil, err
+	}
+	scratch := filepath.Join(os.TempDir(), "palisade-scratch")
+	if err := os.MkdirAll(scratch, 0o700); err != nil {
+		return nil, fmt.Errorf("create scan scratch directory: %w", err)
+	}
+	a := &app{cfg: cfg, store: st, log: log, registries: mgr}
+	a.scans = scan.NewService(scan.Options{
+		Store: st, Registries: mgr, Images: scan.RegistrySource{},
+		Inventorier: scan.ImageInventorier{Options: inventory.Options{
+			ScratchDir: scratch, Cache: scan.NewLayerCache(st), Logger: log,
+			Limits: inventory.Limits{MaxLayerBytes: cfg.ScanMaxImageBytes},
+		}},
+		Matcher: scan.NewMatcher(st), Logger: log, UnhealthyLevels: cfg.UnhealthySeverities,
+	})
+
+	a.workers = river.NewWorkers()
+	river.AddWorker(a.workers, &feeds.SyncWorker{Syncer: newSyncer(cfg, st, log), AfterImport: a.scans.EnqueueRematch})
+	river.AddWorker(a.workers, &scan.Worker{Service: a.scans})
+	river.AddWorker(a.workers, &scan.RematchWorker{Service: a.scans})
+	river.AddWorker(a.workers, &scan.PollWorker{Service: a.scans})
+	a.periodic = append(a.periodic, scan.PeriodicPoll())
+	if cfg.FeedSyncInterval > 0 {
+		a.periodic = append(a.periodic, feeds.PeriodicSync(cfg.FeedSyncInterval))
+	}
+	return a, nil
+}
+
+// startJobs starts the job runner, or in a serve process without workers
+// an insert-only client, and hands it to the services that queue jobs.
+// It returns the runner to stop on shutdown (nil for an inserter).
+func (a *app) startJobs(ctx context.Context, runWorkers bool) (*jobs.Client, error) {
+	if !runWorkers {
+		inserter, err := jobs.NewInserter(a.store.Pool(), a.workers, a.log)
+		if err != nil {
+			return nil, err
+		}
+		a.scans.UseQueue(inserter)
+		a.log.Info("Background workers disabled in this process")
+		return nil, nil
+	}
+	runner, err := jobs.NewRunner(a.store.Pool(), jobs.Options{
+		Workers: a.workers, MaxWorkers: a.cfg.WorkerCount, Periodic: a.periodic, Logger: a.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.scans.UseQueue(runner)
+	if err := runner.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start background workers: %w", err)
+	}
+	a.log.Info("Background workers started", slog.Int("max_workers", a.cfg.WorkerCount))
+	return runner, nil
+}
+
+func newSyncer(cfg *config.Config, st *store.Store, log *slog.Logger) *feeds.Syncer {
+	return feeds.NewSyncer(feeds.NewImporter(st, log), feeds.SyncOptions{
+		BaseURL:    cfg.FeedBaseURL,
+		Ecosystems: cfg.FeedEcosystems,
+		MaxBytes:   cfg.FeedMaxDownloadBytes,
+	})
+}
