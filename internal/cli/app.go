@@ -51,6 +51,7 @@ func newApp(cfg *config.Config, st *store.Store, log *slog.Logger) (*app, error)
 
 	a.workers = river.NewWorkers()
 	river.AddWorker(a.workers, &feeds.SyncWorker{Syncer: newSyncer(cfg, st, log), AfterImport: a.scans.EnqueueRematch})
+	river.AddWorker(a.workers, &feeds.SnapshotWorker{Importer: feeds.NewImporter(st, log), AfterImport: a.scans.EnqueueRematch})
 	river.AddWorker(a.workers, &scan.Worker{Service: a.scans})
 	river.AddWorker(a.workers, &scan.RematchWorker{Service: a.scans})
 	river.AddWorker(a.workers, &scan.PollWorker{Service: a.scans})
@@ -85,6 +86,13 @@ func (a *app) startJobs(ctx context.Context, runWorkers bool) (*jobs.Client, err
 		return nil, fmt.Errorf("start background workers: %w", err)
 	}
 	a.log.Info("Background workers started", slog.Int("max_workers", a.cfg.WorkerCount))
+	if a.cfg.FeedSyncInterval == 0 {
+		// Without scheduled syncs, make sure matching has some data: the
+		// shipped snapshot fills ecosystems with none stored.
+		if _, err := runner.Insert(ctx, feeds.SnapshotArgs{Ecosystems: a.cfg.FeedEcosystems}, nil); err != nil {
+			return runner, fmt.Errorf("queue snapshot import: %w", err)
+		}
+	}
 	return runner, nil
 }
 

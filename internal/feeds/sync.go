@@ -78,10 +78,28 @@ func (s *Syncer) Sync(ctx context.Context, only ...string) ([]SyncResult, error)
 		if r.Err != nil {
 			s.log.Warn("Advisory feed sync failed", slog.String("ecosystem", eco), slog.Any("error", r.Err))
 			errs = append(errs, fmt.Errorf("%s: %w", eco, r.Err))
+			results = append(results, r)
+			results = append(results, s.fallBack(ctx, eco)...)
+			continue
 		}
 		results = append(results, r)
 	}
 	return results, errors.Join(errs...)
+}
+
+// fallBack imports the shipped snapshot when the feed cannot be fetched
+// and nothing is stored for the ecosystem, so matching has some data.
+func (s *Syncer) fallBack(ctx context.Context, eco string) []SyncResult {
+	versions, err := s.importer.FallBackToSnapshots(ctx, []string{eco})
+	if err != nil {
+		s.log.Warn("Importing the shipped snapshot failed", slog.String("ecosystem", eco), slog.Any("error", err))
+		return nil
+	}
+	out := make([]SyncResult, 0, len(versions))
+	for _, v := range versions {
+		out = append(out, SyncResult{Ecosystem: eco, Source: v.Source, Version: v})
+	}
+	return out
 }
 
 func (s *Syncer) syncOne(ctx context.Context, eco string) SyncResult {

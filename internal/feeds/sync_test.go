@@ -102,8 +102,10 @@ func TestSyncRefusesOversizedDownload(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "PALISADE_FEED_MAX_DOWNLOAD_BYTES") {
 		t.Errorf("oversized download = %v, want a refusal naming the limit", err)
 	}
-	if got := len(statusOf(t, st)); got != 0 {
-		t.Errorf("oversized download stored %d feeds, want none", got)
+	// Nothing of the refused download is stored; the shipped snapshot
+	// stands in for it.
+	if v := statusOf(t, st)["Go"].LastVersion; v == nil || !strings.HasPrefix(v.Source, "snapshot:") {
+		t.Errorf("Go feed after a refused download = %+v, want only the shipped snapshot", v)
 	}
 }
 
@@ -144,5 +146,32 @@ func TestSyncJob(t *testing.T) {
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("the sync job did not run within 60s")
+	}
+}
+
+// With the bucket unreachable and nothing stored, the shipped snapshot is
+// imported (once); the Go snapshot holds 4,291 records.
+func TestSyncFallsBackToShippedSnapshot(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := dbtest.New(t)
+	st := store.New(pool)
+	srv := newFeedServer(t)
+	srv.failing.Store(true)
+	s := newSyncer(t, st, srv.URL, 1<<30)
+
+	results, err := s.Sync(ctx)
+	if err == nil {
+		t.Fatal("sync against a failing bucket reported no error")
+	}
+	if len(results) != 2 || results[1].Version.Added != goRecords || !strings.HasPrefix(results[1].Source, "snapshot:Go@2026-08-21") {
+		t.Fatalf("results = %+v, want the failure and a snapshot import of %d records", results, goRecords)
+	}
+	if got := statusOf(t, st)["Go"]; got.Advisories != goRecords || got.LastVersion == nil || got.LastVersion.Source != "snapshot:Go@2026-08-21" {
+		t.Errorf("Go status = %+v", got)
+	}
+
+	results, _ = s.Sync(ctx)
+	if len(results) != 1 {
+		t.Errorf("second failing sync imported the snapshot again: %+v", results)
 	}
 }
