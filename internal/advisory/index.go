@@ -47,6 +47,10 @@ type indexEntry struct {
 	severity Severity
 }
 
+func (e *indexEntry) key() pkgKey {
+	return pkgKey{e.compiled.ecosystem, NormalizeName(e.compiled.ecosystem, e.name)}
+}
+
 // advisoryInfo is shared by all entries of a record.
 type advisoryInfo struct {
 	id      string
@@ -89,20 +93,17 @@ func (ix *Index) Add(rec *Record) {
 	}
 
 	var keys []pkgKey
-	for len(entries) > 0 {
-		k := pkgKey{entries[0].compiled.ecosystem, NormalizeName(entries[0].compiled.ecosystem, entries[0].name)}
+	byKey := make(map[pkgKey][]*indexEntry)
+	for _, e := range entries {
+		k := e.key()
+		if _, ok := byKey[k]; !ok {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], e)
+	}
 
-		var same []*indexEntry
-		entries = slices.DeleteFunc(entries, func(e *indexEntry) bool {
-			if (pkgKey{e.compiled.ecosystem, NormalizeName(e.compiled.ecosystem, e.name)}) != k {
-				return false
-			}
-			same = append(same, e)
-			return true
-		})
-
-		ix.insert(k, same)
-		keys = append(keys, k)
+	for _, k := range keys {
+		ix.insert(k, byKey[k])
 	}
 	ix.byID[rec.ID] = keys
 }

@@ -60,23 +60,28 @@ func TestIndexLookup(t *testing.T) {
 		want      []Match
 	}{
 		{
-			name: "go module hit by three records", ecosystem: "Go", pkg: "github.com/gin-gonic/gin", version: "1.5.0",
+			name:      "go module hit by three records",
+			ecosystem: "Go", pkg: "github.com/gin-gonic/gin", version: "1.5.0",
 			want: []Match{gin0001, gin0052, gin1737},
 		},
 		{
-			name: "go module at the first fix", ecosystem: "Go", pkg: "github.com/gin-gonic/gin", version: "v1.6.0",
+			name:      "go module at the first fix",
+			ecosystem: "Go", pkg: "github.com/gin-gonic/gin", version: "v1.6.0",
 			want: []Match{gin0052, gin1737},
 		},
 		{
-			name: "go module below a pseudo-version introduced", ecosystem: "Go", pkg: "github.com/gin-gonic/gin", version: "1.3.0",
+			name:      "go module below a pseudo-version introduced",
+			ecosystem: "Go", pkg: "github.com/gin-gonic/gin", version: "1.3.0",
 			want: []Match{gin0001, gin0052},
 		},
 		{
-			name: "go module at the last fix", ecosystem: "Go", pkg: "github.com/gin-gonic/gin", version: "1.9.1",
+			name:      "go module at the last fix",
+			ecosystem: "Go", pkg: "github.com/gin-gonic/gin", version: "1.9.1",
 		},
 		{
-			name: "two affected entries of one record merge", ecosystem: "Go",
-			pkg: "github.com/sylabs/scs-library-client", version: "1.4.1",
+			name:      "two affected entries of one record merge",
+			ecosystem: "Go",
+			pkg:       "github.com/sylabs/scs-library-client", version: "1.4.1",
 			want: []Match{{
 				AdvisoryID: "GO-2023-1497", Aliases: []string{"CVE-2022-23538", "GHSA-7p8m-22h4-9pj7"},
 				Ecosystem: "Go", Package: "github.com/sylabs/scs-library-client",
@@ -84,28 +89,33 @@ func TestIndexLookup(t *testing.T) {
 			}},
 		},
 		{
-			name: "between the two entries of one record", ecosystem: "Go",
-			pkg: "github.com/sylabs/scs-library-client", version: "1.3.5",
+			name:      "between the two entries of one record",
+			ecosystem: "Go",
+			pkg:       "github.com/sylabs/scs-library-client", version: "1.3.5",
 		},
 		{
-			name: "pypi package listed only under versions, name normalized", ecosystem: "PyPI", pkg: "Gratient", version: "0.5",
+			name:      "pypi package listed only under versions, name normalized",
+			ecosystem: "PyPI", pkg: "Gratient", version: "0.5",
 			want: []Match{{
 				AdvisoryID: "PYSEC-2024-1", Ecosystem: "PyPI", Package: "gratient",
 				FixStatus: FixStatusNoFix, Severity: unknownSeverity,
 			}},
 		},
 		{
-			name: "pypi version not listed", ecosystem: "PyPI", pkg: "gratient", version: "0.4",
+			name:      "pypi version not listed",
+			ecosystem: "PyPI", pkg: "gratient", version: "0.4",
 		},
 		{
-			name: "pypi last_affected is inclusive", ecosystem: "PyPI", pkg: "py", version: "1.11.0",
+			name:      "pypi last_affected is inclusive",
+			ecosystem: "PyPI", pkg: "py", version: "1.11.0",
 			want: []Match{{
 				AdvisoryID: "PYSEC-2022-42969", Aliases: []string{"CVE-2022-42969", "GHSA-w596-4wvx-j9j6"},
 				Ecosystem: "PyPI", Package: "py", FixStatus: FixStatusNoFix, Severity: unknownSeverity,
 			}},
 		},
 		{
-			name: "pypi fixed and unfixed records together", ecosystem: "PyPI", pkg: "py", version: "1.9.0",
+			name:      "pypi fixed and unfixed records together",
+			ecosystem: "PyPI", pkg: "py", version: "1.9.0",
 			want: []Match{
 				{
 					AdvisoryID: "PYSEC-2020-92", Aliases: []string{"CVE-2020-29651", "GHSA-hj5v-574p-mj7c"},
@@ -119,7 +129,8 @@ func TestIndexLookup(t *testing.T) {
 			},
 		},
 		{
-			name: "pypi name with underscore and capitals, scored records", ecosystem: "PyPI", pkg: "Apache_Atlas", version: "0.0.5",
+			name:      "pypi name with underscore and capitals, scored records",
+			ecosystem: "PyPI", pkg: "Apache_Atlas", version: "0.0.5",
 			want: []Match{
 				atlas("PYSEC-2017-105", "CVE-2016-8752", atlasHigh),
 				atlas("PYSEC-2017-106", "CVE-2017-3150", atlasMedium("3.0")),
@@ -131,11 +142,13 @@ func TestIndexLookup(t *testing.T) {
 			},
 		},
 		{
-			name: "debian backport, bare Debian entry not matched", ecosystem: "Debian:12", pkg: "libwidget", version: "1.2-3",
+			name:      "debian backport, bare Debian entry not matched",
+			ecosystem: "Debian:12", pkg: "libwidget", version: "1.2-3",
 			want: []Match{
 				{
 					AdvisoryID: "DEBIAN-CVE-2099-1002", Aliases: []string{"CVE-2099-1002"},
-					Ecosystem: "Debian:12", Package: "libwidget", FixedVersion: "1.2-3+deb12u1", FixStatus: FixStatusFixed,
+					Ecosystem: "Debian:12", Package: "libwidget",
+					FixedVersion: "1.2-3+deb12u1", FixStatus: FixStatusFixed,
 					Severity: Severity{
 						Level: LevelCritical, Score: 9.8, Source: SourceCVSSv3,
 						Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
@@ -149,7 +162,8 @@ func TestIndexLookup(t *testing.T) {
 			},
 		},
 		{
-			name: "debian backport installed", ecosystem: "Debian:12", pkg: "libwidget", version: "1.2-3+deb12u1",
+			name:      "debian backport installed",
+			ecosystem: "Debian:12", pkg: "libwidget", version: "1.2-3+deb12u1",
 			want: []Match{{
 				AdvisoryID: "DEBIAN-CVE-2099-1004", Aliases: []string{"CVE-2099-1004"},
 				Ecosystem: "Debian:12", Package: "libwidget", FixStatus: FixStatusWillNotFix,
@@ -157,7 +171,8 @@ func TestIndexLookup(t *testing.T) {
 			}},
 		},
 		{
-			name: "bare Debian query sees only the bare entry", ecosystem: "Debian", pkg: "libwidget", version: "1.0-1",
+			name:      "bare Debian query sees only the bare entry",
+			ecosystem: "Debian", pkg: "libwidget", version: "1.0-1",
 			want: []Match{{
 				AdvisoryID: "DEBIAN-CVE-2099-1005", Aliases: []string{"CVE-2099-1005"},
 				Ecosystem: "Debian", Package: "libwidget", FixStatus: FixStatusNoFix,
@@ -165,7 +180,8 @@ func TestIndexLookup(t *testing.T) {
 			}},
 		},
 		{
-			name: "debian severity from the matching release", ecosystem: "Debian:12", pkg: "exampled", version: "2.9-1",
+			name:      "debian severity from the matching release",
+			ecosystem: "Debian:12", pkg: "exampled", version: "2.9-1",
 			want: []Match{{
 				AdvisoryID: "DEBIAN-CVE-2099-1001", Aliases: []string{"CVE-2099-1001"},
 				Ecosystem: "Debian:12", Package: "exampled", FixedVersion: "1:2.3-1", FixStatus: FixStatusFixed,
@@ -173,7 +189,8 @@ func TestIndexLookup(t *testing.T) {
 			}},
 		},
 		{
-			name: "debian end-of-life release", ecosystem: "Debian:10", pkg: "exampled", version: "1:2.0-1",
+			name:      "debian end-of-life release",
+			ecosystem: "Debian:10", pkg: "exampled", version: "1:2.0-1",
 			want: []Match{{
 				AdvisoryID: "DEBIAN-CVE-2099-1001", Aliases: []string{"CVE-2099-1001"},
 				Ecosystem: "Debian:10", Package: "exampled", FixStatus: FixStatusWillNotFix,
@@ -181,7 +198,8 @@ func TestIndexLookup(t *testing.T) {
 			}},
 		},
 		{
-			name: "debian tilde", ecosystem: "Debian:12", pkg: "tildepkg", version: "1.0~rc1-1",
+			name:      "debian tilde",
+			ecosystem: "Debian:12", pkg: "tildepkg", version: "1.0~rc1-1",
 			want: []Match{{
 				AdvisoryID: "DEBIAN-CVE-2099-1003", Aliases: []string{"CVE-2099-1003"},
 				Ecosystem: "Debian:12", Package: "tildepkg", FixedVersion: "1.0-1", FixStatus: FixStatusFixed,
@@ -189,18 +207,22 @@ func TestIndexLookup(t *testing.T) {
 			}},
 		},
 		{
-			name: "alpine build number", ecosystem: "Alpine:v3.20", pkg: "busyexample", version: "1.2.3-r4",
+			name:      "alpine build number",
+			ecosystem: "Alpine:v3.20", pkg: "busyexample", version: "1.2.3-r4",
 			want: []Match{{
 				AdvisoryID: "ALPINE-CVE-2099-2001", Aliases: []string{"CVE-2099-2001"},
-				Ecosystem: "Alpine:v3.20", Package: "busyexample", FixedVersion: "1.2.3-r10", FixStatus: FixStatusFixed,
+				Ecosystem: "Alpine:v3.20", Package: "busyexample",
+				FixedVersion: "1.2.3-r10", FixStatus: FixStatusFixed,
 				Severity: unknownSeverity,
 			}},
 		},
 		{
-			name: "alpine release without the record", ecosystem: "Alpine:v3.21", pkg: "busyexample", version: "1.2.3-r4",
+			name:      "alpine release without the record",
+			ecosystem: "Alpine:v3.21", pkg: "busyexample", version: "1.2.3-r4",
 		},
 		{
-			name: "ubuntu negligible, old and new shape", ecosystem: "Ubuntu:22.04:LTS", pkg: "gadget", version: "2.0-1ubuntu1",
+			name:      "ubuntu negligible, old and new shape",
+			ecosystem: "Ubuntu:22.04:LTS", pkg: "gadget", version: "2.0-1ubuntu1",
 			want: []Match{
 				{
 					AdvisoryID: "UBUNTU-CVE-2099-3001", Ecosystem: "Ubuntu:22.04:LTS", Package: "gadget",
@@ -214,7 +236,8 @@ func TestIndexLookup(t *testing.T) {
 			},
 		},
 		{
-			name: "unknown package", ecosystem: "Go", pkg: "example.com/nothing", version: "1.0.0",
+			name:      "unknown package",
+			ecosystem: "Go", pkg: "example.com/nothing", version: "1.0.0",
 		},
 	}
 
@@ -245,17 +268,25 @@ func TestIndexLookupIncludes(t *testing.T) {
 		wantFix   string
 		wantState FixStatus
 	}{
-		{"withdrawn record never matches", "k8s.io/kubernetes", "1.30.0", "GO-2022-0617", false, "", ""},
-		{"open record without a fix", "k8s.io/kubernetes", "1.30.0", "GO-2025-3521", true, "", FixStatusNoFix},
-		{"open record from an introduced version", "k8s.io/kubernetes", "1.30.0", "GO-2025-3547", true, "", FixStatusNoFix},
-		{"open record, below its introduced version", "k8s.io/kubernetes", "1.2.0", "GO-2025-3547", false, "", ""},
-		{"fix inside the second interval", "k8s.io/kubernetes", "1.30.5", "GO-2025-3465", true, "1.30.10", FixStatusFixed},
-		{"record with two stdlib entries, second one hit", "stdlib", "1.20.11", "GO-2023-2185", true, "1.20.12", FixStatusFixed},
+		{"withdrawn record never matches", "k8s.io/kubernetes", "1.30.0",
+			"GO-2022-0617", false, "", ""},
+		{"open record without a fix", "k8s.io/kubernetes", "1.30.0",
+			"GO-2025-3521", true, "", FixStatusNoFix},
+		{"open record from an introduced version", "k8s.io/kubernetes", "1.30.0",
+			"GO-2025-3547", true, "", FixStatusNoFix},
+		{"open record, below its introduced version", "k8s.io/kubernetes", "1.2.0",
+			"GO-2025-3547", false, "", ""},
+		{"fix inside the second interval", "k8s.io/kubernetes", "1.30.5",
+			"GO-2025-3465", true, "1.30.10", FixStatusFixed},
+		{"record with two stdlib entries, second one hit", "stdlib", "1.20.11",
+			"GO-2023-2185", true, "1.20.12", FixStatusFixed},
 		// The first entry's fix 1.21.4 opens the second entry's [1.21.4, 1.21.5),
 		// so the version that leaves the advisory behind is 1.21.5; likewise
 		// 1.20.11 is inside [1.20.11, 1.20.12).
-		{"record with two stdlib entries, first one hit", "stdlib", "1.21.0", "GO-2023-2185", true, "1.21.5", FixStatusFixed},
-		{"record with two stdlib entries, older line", "stdlib", "1.20.10", "GO-2023-2185", true, "1.20.12", FixStatusFixed},
+		{"record with two stdlib entries, first one hit", "stdlib", "1.21.0",
+			"GO-2023-2185", true, "1.21.5", FixStatusFixed},
+		{"record with two stdlib entries, older line", "stdlib", "1.20.10",
+			"GO-2023-2185", true, "1.20.12", FixStatusFixed},
 	}
 
 	for _, tt := range tests {
@@ -270,7 +301,8 @@ func TestIndexLookupIncludes(t *testing.T) {
 				t.Fatalf("%s in results = %v, want %v", tt.id, found, tt.wantFound)
 			}
 			if i >= 0 && (got[i].FixedVersion != tt.wantFix || got[i].FixStatus != tt.wantState) {
-				t.Errorf("%s: fixed %q status %q, want %q %q", tt.id, got[i].FixedVersion, got[i].FixStatus, tt.wantFix, tt.wantState)
+				t.Errorf("%s: fixed %q status %q, want %q %q",
+					tt.id, got[i].FixedVersion, got[i].FixStatus, tt.wantFix, tt.wantState)
 			}
 		})
 	}

@@ -192,7 +192,8 @@ func compileRange(ecosystem string, r *Range) (*compiledRange, []string) {
 	if r.Type == RangeSemver {
 		cr.scheme = schemeSemver
 	} else if !hasOrdering(ecosystem) {
-		return nil, []string{fmt.Sprintf("no version ordering for ecosystem %q; range ignored", ecosystem)}
+		return nil, []string{fmt.Sprintf(
+			"no version ordering for ecosystem %q; range ignored", ecosystem)}
 	}
 
 	var warnings []string
@@ -212,7 +213,8 @@ func compileRange(ecosystem string, r *Range) (*compiledRange, []string) {
 
 	if !slices.ContainsFunc(events, func(e parsedEvent) bool { return e.kind == eventIntroduced }) {
 		warnings = append(warnings, `no introduced event; read as introduced "0"`)
-		events = append(events, parsedEvent{compiledEvent: compiledEvent{kind: eventIntroduced, fromStart: true, raw: "0"}})
+		start := compiledEvent{kind: eventIntroduced, fromStart: true, raw: "0"}
+		events = append(events, parsedEvent{compiledEvent: start})
 	}
 
 	sortEvents(events)

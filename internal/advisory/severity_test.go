@@ -77,7 +77,10 @@ func TestAssess(t *testing.T) {
 		},
 		{
 			name: "ghsa moderate is medium",
-			rec:  &Record{ID: "GHSA-aaaa-bbbb-cccc", DatabaseSpecific: json.RawMessage(`{"severity": "MODERATE", "cwe_ids": []}`)},
+			rec: &Record{
+				ID:               "GHSA-aaaa-bbbb-cccc",
+				DatabaseSpecific: json.RawMessage(`{"severity": "MODERATE", "cwe_ids": []}`),
+			},
 			want: Severity{Level: LevelMedium, Source: SourceGHSA},
 		},
 		{

@@ -293,8 +293,10 @@ func handle(st *Stats, lim Limits, name string, data []byte, fn func(Entry) erro
 	}
 
 	sum := sha256.Sum256(data)
+	e := Entry{Name: name, Raw: data, Record: rec, SHA256: hex.EncodeToString(sum[:])}
+
 	st.Read++
-	if err := fn(Entry{Name: name, Raw: data, Record: rec, SHA256: hex.EncodeToString(sum[:])}); err != nil {
+	if err := fn(e); err != nil {
 		return fmt.Errorf("handle %s: %w", name, err)
 	}
 	return nil

@@ -145,8 +145,9 @@ func (zeroReader) Read(p []byte) (int, error) {
 
 // goodRecord is a small valid record in the Go database's shape.
 func goodRecord(id string) []byte {
-	return []byte(`{"id": "` + id + `", "modified": "0001-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "Go",` +
-		` "name": "example.com/m"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.2.0"}]}]}]}`)
+	return []byte(`{"id": "` + id + `", "modified": "0001-01-01T00:00:00Z", "affected": [{` +
+		`"package": {"ecosystem": "Go", "name": "example.com/m"}, "ranges": [{"type": "SEMVER",` +
+		` "events": [{"introduced": "0"}, {"fixed": "1.2.0"}]}]}]}`)
 }
 
 func TestReadZipMalformed(t *testing.T) {
@@ -157,7 +158,8 @@ func TestReadZipMalformed(t *testing.T) {
 		{name: "GO-1.json", data: goodRecord("GO-1")},
 		{name: "broken.json", data: []byte(`{"id": "BROKEN-1", "affected": [`)},
 		{name: "noid.json", data: []byte(`{"summary": "an advisory without an id"}`)},
-		{name: "FOO-1.json", data: []byte(`{"id": "FOO-1", "affected": [{"package": {"ecosystem": "Go", "name": "m"},` +
+		{name: "FOO-1.json", data: []byte(`{"id": "FOO-1", "affected": [{` +
+			`"package": {"ecosystem": "Go", "name": "m"},` +
 			` "ranges": [{"type": "FOO", "events": [{"introduced": "0"}]}]}]}`)},
 		{name: "huge.json", data: huge},
 		{name: "bomb.json", zeros: 200 << 20},
@@ -186,17 +188,18 @@ func TestReadZipMalformed(t *testing.T) {
 		t.Errorf("counts mismatch (-want +got):\n%s", diff)
 	}
 
+	// huge.json: 29 bytes of JSON before the 50 MiB of "A" and 2 after.
 	wantProblems := []Problem{
-		{Entry: "broken.json", Kind: ProblemRejected, Reason: "decode json: unexpected EOF"},
-		{Entry: "noid.json", Kind: ProblemRejected, Reason: "missing id"},
-		{Entry: "FOO-1.json", Kind: ProblemWarning, Reason: `affected[0].ranges[0]: unknown range type "FOO"; range ignored`},
-		{Entry: "huge.json", Kind: ProblemRejected, Reason: "record too large: header says 52428831 bytes, limit 10485760"},
-		{Entry: "bomb.json", Kind: ProblemRejected, Reason: "record too large: header says 209715200 bytes, limit 10485760"},
+		{"broken.json", ProblemRejected, "decode json: unexpected EOF"},
+		{"noid.json", ProblemRejected, "missing id"},
+		{"FOO-1.json", ProblemWarning, `affected[0].ranges[0]: unknown range type "FOO"; range ignored`},
+		{"huge.json", ProblemRejected, "record too large: header says 52428831 bytes, limit 10485760"},
+		{"bomb.json", ProblemRejected, "record too large: header says 209715200 bytes, limit 10485760"},
 		// The header says 100 bytes; the zip reader refuses the 101st.
-		{Entry: "liar.json", Kind: ProblemRejected, Reason: "read entry: zip: not a valid zip file"},
-		{Entry: "../x.json", Kind: ProblemSkipped, Reason: "unsafe path"},
-		{Entry: "/abs.json", Kind: ProblemSkipped, Reason: "unsafe path"},
-		{Entry: "notes.txt", Kind: ProblemSkipped, Reason: "not a .json file"},
+		{"liar.json", ProblemRejected, "read entry: zip: not a valid zip file"},
+		{"../x.json", ProblemSkipped, "unsafe path"},
+		{"/abs.json", ProblemSkipped, "unsafe path"},
+		{"notes.txt", ProblemSkipped, "not a .json file"},
 	}
 	if diff := cmp.Diff(wantProblems, st.Problems); diff != "" {
 		t.Errorf("Problems mismatch (-want +got):\n%s", diff)
@@ -259,7 +262,8 @@ func TestReadZipFromProblemCap(t *testing.T) {
 		t.Fatalf("read zip: %v", err)
 	}
 
-	st, err := ReadZipFrom(bytes.NewReader(data), int64(len(data)), Limits{MaxProblems: 2}, func(Entry) error { return nil })
+	noop := func(Entry) error { return nil }
+	st, err := ReadZipFrom(bytes.NewReader(data), int64(len(data)), Limits{MaxProblems: 2}, noop)
 	if err != nil {
 		t.Fatalf("ReadZipFrom() error = %v", err)
 	}
@@ -288,7 +292,8 @@ func TestReadDir(t *testing.T) {
 	write("2021/GO-2.json", goodRecord("GO-2"))
 	write("README.md", []byte("# records"))
 	write(".git/objects/x.json", goodRecord("HIDDEN-1"))
-	if err := os.Symlink(filepath.Join(root, "2020", "GO-1.json"), filepath.Join(root, "link.json")); err != nil {
+	target := filepath.Join(root, "2020", "GO-1.json")
+	if err := os.Symlink(target, filepath.Join(root, "link.json")); err != nil {
 		t.Fatalf("symlink: %v", err)
 	}
 
@@ -304,11 +309,12 @@ func TestReadDir(t *testing.T) {
 	if diff := cmp.Diff([]string{"2020/GO-1.json", "2021/GO-2.json"}, names); diff != "" {
 		t.Errorf("entries handed on mismatch (-want +got):\n%s", diff)
 	}
+	// big.json: 28 bytes of JSON before the 5000 "B" and 2 after.
 	wantProblems := []Problem{
-		{Entry: "2020/broken.json", Kind: ProblemRejected, Reason: "decode json: unexpected EOF"},
-		{Entry: "2021/big.json", Kind: ProblemRejected, Reason: "record too large: 5030 bytes, limit 4096"},
-		{Entry: "README.md", Kind: ProblemSkipped, Reason: "not a .json file"},
-		{Entry: "link.json", Kind: ProblemSkipped, Reason: "not a regular file"},
+		{"2020/broken.json", ProblemRejected, "decode json: unexpected EOF"},
+		{"2021/big.json", ProblemRejected, "record too large: 5030 bytes, limit 4096"},
+		{"README.md", ProblemSkipped, "not a .json file"},
+		{"link.json", ProblemSkipped, "not a regular file"},
 	}
 	if diff := cmp.Diff(wantProblems, st.Problems, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("Problems mismatch (-want +got):\n%s", diff)
@@ -343,7 +349,8 @@ func TestReadCapped(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			data, reason := readCapped(tt.r, tt.max)
 			if len(data) != tt.wantLen || reason != tt.wantReason {
-				t.Errorf("readCapped() = %d bytes, %q; want %d, %q", len(data), reason, tt.wantLen, tt.wantReason)
+				t.Errorf("readCapped() = %d bytes, %q; want %d, %q",
+					len(data), reason, tt.wantLen, tt.wantReason)
 			}
 		})
 	}
