@@ -39,6 +39,7 @@ Settings come from PALISADE_* environment variables; see the README.`,
 		newMigrateCommand(),
 		newFeedsCommand(),
 		newRegistryCommand(),
+		newScanCommand(),
 		newVersionCommand(),
 	)
 	return root

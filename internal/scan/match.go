@@ -123,19 +123,66 @@ func MatchKey(p store.PackageRecord) (name, version string) {
 // the same CVE) are merged. Versions the ecosystem cannot parse are skipped
 // and counted.
 func Match(ix *advisory.Index, pkgs []store.PackageRecord) (findings []store.FindingRecord, unparsable int) {
+	return MatchMemo(ix, pkgs, nil)
+}
+
+// Memo remembers lookups within one pass over many images: images built on
+// the same base share most packages, so a rematch of a thousand images
+// asks the index only once per distinct package version.
+type Memo struct {
+	results map[memoKey]memoResult
+}
+
+type memoKey struct{ ecosystem, name, version string }
+
+type memoResult struct {
+	findings []store.FindingRecord // merged, PackageIndex unset
+	err      error
+}
+
+// NewMemo returns an empty memo; use one per pass over one index.
+func NewMemo() *Memo {
+	return &Memo{results: map[memoKey]memoResult{}}
+}
+
+// MatchMemo is Match with lookups remembered in memo (nil remembers
+// nothing).
+func MatchMemo(ix *advisory.Index, pkgs []store.PackageRecord, memo *Memo) (findings []store.FindingRecord, unparsable int) {
 	if ix == nil {
 		return nil, 0
 	}
 	for i, p := range pkgs {
 		name, version := MatchKey(p)
-		matches, err := ix.Lookup(p.Ecosystem, name, version)
+		merged, err := memo.lookup(ix, p.Ecosystem, name, version)
 		if err != nil {
 			unparsable++
 			continue
 		}
-		findings = append(findings, mergeByVulnerability(i, p.Ecosystem, matches)...)
+		for _, f := range merged {
+			f.PackageIndex = i
+			findings = append(findings, f)
+		}
 	}
 	return findings, unparsable
+}
+
+// lookup returns the merged findings of one package version. The slices
+// inside are shared between images and must not be changed.
+func (m *Memo) lookup(ix *advisory.Index, ecosystem, name, version string) ([]store.FindingRecord, error) {
+	if m != nil {
+		if r, ok := m.results[memoKey{ecosystem, name, version}]; ok {
+			return r.findings, r.err
+		}
+	}
+	matches, err := ix.Lookup(ecosystem, name, version)
+	var merged []store.FindingRecord
+	if err == nil {
+		merged = mergeByVulnerability(0, ecosystem, matches)
+	}
+	if m != nil {
+		m.results[memoKey{ecosystem, name, version}] = memoResult{merged, err}
+	}
+	return merged, err
 }
 
 func mergeByVulnerability(pkgIndex int, ecosystem string, matches []advisory.Match) []store.FindingRecord {
@@ -194,16 +241,54 @@ func mergeMatch(f *store.FindingRecord, ecosystem string, m advisory.Match) {
 	}
 }
 
+// versionLess orders two versions of an ecosystem. Parsing is costly (big
+// integers for every component) and the same fixed versions recur across
+// thousands of images, so parsed versions are kept in a bounded cache.
 func versionLess(ecosystem, a, b string) bool {
-	va, err := semantic.Parse(a, advisory.EcosystemBase(ecosystem))
-	if err != nil {
+	va, errA := parsedVersion(ecosystem, a)
+	vb, errB := parsedVersion(ecosystem, b)
+	if errA != nil || errB != nil {
 		return a < b
 	}
-	c, err := va.CompareStr(b)
+	c, err := va.Compare(vb)
 	if err != nil {
 		return a < b
 	}
 	return c < 0
+}
+
+type versionKey struct{ ecosystem, version string }
+
+type parsed struct {
+	v   semantic.Version
+	err error
+}
+
+var (
+	versionCacheMu sync.Mutex
+	versionCache   = map[versionKey]parsed{}
+)
+
+// maxCachedVersions bounds the cache; past it the cache starts over.
+const maxCachedVersions = 100_000
+
+func parsedVersion(ecosystem, version string) (semantic.Version, error) {
+	base := advisory.EcosystemBase(ecosystem)
+	k := versionKey{base, version}
+	versionCacheMu.Lock()
+	p, ok := versionCache[k]
+	versionCacheMu.Unlock()
+	if ok {
+		return p.v, p.err
+	}
+	v, err := semantic.Parse(version, base)
+	versionCacheMu.Lock()
+	if len(versionCache) >= maxCachedVersions {
+		versionCache = map[versionKey]parsed{}
+	}
+	versionCache[k] = parsed{v, err}
+	versionCacheMu.Unlock()
+	return v, err
 }
 
 // severityRank orders levels: higher is worse; unknown is lowest so any

@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/palisadesec/palisade/internal/advisory"
 	"github.com/palisadesec/palisade/internal/store"
 )
 
@@ -53,12 +54,31 @@ type RematchTotals struct {
 
 // RematchAll matches every stored image against the current advisories
 // and updates findings, health and recommendations, one transaction per
-// image so readers never see an image half updated.
+// changed image so readers never see an image half updated. Lookups are
+// remembered across images, and images whose findings do not change cost
+// no write at all.
 func (s *Service) RematchAll(ctx context.Context) (RematchTotals, error) {
 	start := time.Now()
 	var t RematchTotals
-	err := s.Store.ForEachStoredImage(ctx, func(im store.StoredImage) error {
-		c, err := s.rematchImage(ctx, im)
+	live, err := s.Store.LiveAdvisoryIDs(ctx)
+	if err != nil {
+		return t, err
+	}
+	var memo *Memo
+	var memoIndex *advisory.Index
+	var feedVersion *int64
+	err = s.Store.ForEachStoredImage(ctx, func(im store.StoredImage) error {
+		prep, err := s.Matcher.Prepare(ctx, ecosystemsOf(im.Packages))
+		if err != nil {
+			return err
+		}
+		// The memo is only valid for one index: a new feed version during
+		// the pass starts a new one.
+		if memo == nil || prep.Index != memoIndex {
+			memo, memoIndex = NewMemo(), prep.Index
+		}
+		feedVersion = prep.FeedVersionID
+		c, err := s.rematchImage(ctx, im, prep, memo, live)
 		if err != nil {
 			return err
 		}
@@ -70,6 +90,9 @@ func (s *Service) RematchAll(ctx context.Context) (RematchTotals, error) {
 		t.Withdrawn += c.Withdrawn
 		return nil
 	})
+	if err == nil && feedVersion != nil {
+		err = s.Store.SetFeedVersionOfScannedImages(ctx, *feedVersion)
+	}
 	t.Duration = time.Since(start)
 	if err != nil {
 		return t, err
@@ -80,31 +103,23 @@ func (s *Service) RematchAll(ctx context.Context) (RematchTotals, error) {
 	return t, nil
 }
 
-func (s *Service) rematchImage(ctx context.Context, im store.StoredImage) (store.RematchCounts, error) {
-	prep, err := s.Matcher.Prepare(ctx, ecosystemsOf(im.Packages))
-	if err != nil {
-		return store.RematchCounts{}, err
-	}
-	findings, _ := Match(prep.Index, im.Packages)
+func (s *Service) rematchImage(ctx context.Context, im store.StoredImage, prep Prepared, memo *Memo, live map[string]bool) (store.RematchCounts, error) {
+	findings, _ := MatchMemo(prep.Index, im.Packages, memo)
 	for i := range findings {
 		findings[i].PackageID = im.Packages[findings[i].PackageIndex].ID
 	}
-	var c store.RematchCounts
-	err = pgx.BeginFunc(ctx, s.Store.Pool(), func(tx pgx.Tx) error {
-		c, err = s.Store.ApplyRematchTx(ctx, tx, im.ID, findings, prep.FeedVersionID)
-		if err != nil {
+	plan := store.PlanRematch(im, findings, live)
+	if plan.Empty() {
+		return plan.Counts, nil
+	}
+	err := pgx.BeginFunc(ctx, s.Store.Pool(), func(tx pgx.Tx) error {
+		if err := s.Store.ApplyRematchTx(ctx, tx, plan, prep.FeedVersionID); err != nil {
 			return err
-		}
-		if err := s.Store.SetImageFeedVersionTx(ctx, tx, im.ID, prep.FeedVersionID); err != nil {
-			return err
-		}
-		if c == (store.RematchCounts{}) {
-			return nil
 		}
 		res := &store.ScanResult{Layers: im.Layers, Packages: im.Packages, Findings: findings}
 		return s.assess(ctx, tx, im.ID, res)
 	})
-	return c, err
+	return plan.Counts, err
 }
 
 // EnqueueRematch queues a rematch after an import that wrote feed

@@ -14,12 +14,17 @@ type StoredImage struct {
 	ID       int64
 	Layers   []LayerRecord
 	Packages []PackageRecord
+	findings map[findingKey]storedFinding
 }
 
 // ForEachStoredImage streams every scanned image with its layers and
 // packages, one image at a time, in id order.
 func (s *Store) ForEachStoredImage(ctx context.Context, fn func(StoredImage) error) error {
 	layers, err := s.allLayers(ctx)
+	if err != nil {
+		return err
+	}
+	findings, err := s.allFindings(ctx)
 	if err != nil {
 		return err
 	}
@@ -41,7 +46,7 @@ func (s *Store) ForEachStoredImage(ctx context.Context, fn func(StoredImage) err
 					return err
 				}
 			}
-			cur = StoredImage{ID: imageID, Layers: layers[imageID]}
+			cur = StoredImage{ID: imageID, Layers: layers[imageID], findings: findings[imageID]}
 		}
 		cur.Packages = append(cur.Packages, p)
 		return nil
@@ -86,64 +91,79 @@ type storedFinding struct {
 	fixStatus      string
 }
 
-// ApplyRematchTx makes an image's findings equal to matches: new findings
-// are added, changed ones updated, findings that no longer match are
-// closed as withdrawn (when none of their records is live any more) or
-// fixed (the records now say this version is not affected).
-func (s *Store) ApplyRematchTx(ctx context.Context, tx pgx.Tx, imageID int64, matches []FindingRecord, feedVersionID *int64) (RematchCounts, error) {
-	var c RematchCounts
-	existing, err := loadFindings(ctx, tx, imageID)
-	if err != nil {
-		return c, err
-	}
-	b := &pgx.Batch{}
-	seen := map[findingKey]bool{}
+// RematchPlan is what a rematch changes in one image's findings.
+type RematchPlan struct {
+	ImageID int64
+	Counts  RematchCounts
+	inserts []FindingRecord
+	updates map[int64]FindingRecord // finding id -> new content
+	closes  map[string][]int64      // new status -> finding ids
+}
+
+// Empty reports whether the plan changes nothing.
+func (p *RematchPlan) Empty() bool {
+	return p.Counts == (RematchCounts{})
+}
+
+// PlanRematch compares an image's stored findings with matches: new
+// findings are added, changed ones updated, and findings that no longer
+// match are closed as withdrawn (none of their records is live any more)
+// or fixed (a live record now says this version is not affected).
+func PlanRematch(im StoredImage, matches []FindingRecord, live map[string]bool) *RematchPlan {
+	p := &RematchPlan{ImageID: im.ID, updates: map[int64]FindingRecord{}, closes: map[string][]int64{}}
+	seen := make(map[findingKey]bool, len(matches))
 	for _, f := range matches {
 		k := findingKey{f.PackageID, f.VulnID}
 		seen[k] = true
-		old, ok := existing[k]
+		old, ok := im.findings[k]
 		switch {
 		case !ok:
-			c.New++
-			queueFindingInsert(b, imageID, f, feedVersionID, timeNow())
+			p.Counts.New++
+			p.inserts = append(p.inserts, f)
 		case old.status != "open":
-			c.Reopened++
-			queueFindingUpdate(b, old.id, f, feedVersionID)
+			p.Counts.Reopened++
+			p.updates[old.id] = f
 		case old.differs(f):
-			c.Changed++
-			queueFindingUpdate(b, old.id, f, feedVersionID)
+			p.Counts.Changed++
+			p.updates[old.id] = f
 		}
 	}
-	var gone []storedFinding
-	for k, old := range existing {
-		if !seen[k] && old.status == "open" {
-			gone = append(gone, old)
+	for k, old := range im.findings {
+		if seen[k] || old.status != "open" {
+			continue
 		}
+		status := "withdrawn"
+		if slices.ContainsFunc(old.advisoryIDs, func(id string) bool { return live[id] }) {
+			status = "fixed"
+			p.Counts.Fixed++
+		} else {
+			p.Counts.Withdrawn++
+		}
+		p.closes[status] = append(p.closes[status], old.id)
 	}
-	if len(gone) > 0 {
-		live, err := liveAdvisories(ctx, tx, gone)
-		if err != nil {
-			return c, err
-		}
-		for _, old := range gone {
-			status := "withdrawn"
-			if slices.ContainsFunc(old.advisoryIDs, func(id string) bool { return live[id] }) {
-				status = "fixed"
-				c.Fixed++
-			} else {
-				c.Withdrawn++
-			}
-			b.Queue(`UPDATE findings SET status = $2, resolved_at = now(), feed_version_id = $3 WHERE id = $1`,
-				old.id, status, feedVersionID)
-		}
+	return p
+}
+
+// ApplyRematchTx writes a plan in one round trip.
+func (s *Store) ApplyRematchTx(ctx context.Context, tx pgx.Tx, p *RematchPlan, feedVersionID *int64) error {
+	b := &pgx.Batch{}
+	for _, f := range p.inserts {
+		queueFindingInsert(b, p.ImageID, f, feedVersionID, timeNow())
+	}
+	for id, f := range p.updates {
+		queueFindingUpdate(b, id, f, feedVersionID)
+	}
+	for status, ids := range p.closes {
+		b.Queue(`UPDATE findings SET status = $2, resolved_at = now(), feed_version_id = $3 WHERE id = ANY($1)`,
+			ids, status, feedVersionID)
 	}
 	if b.Len() == 0 {
-		return c, nil
+		return nil
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return c, fmt.Errorf("apply rematch to image %d: %w", imageID, err)
+		return fmt.Errorf("apply rematch to image %d: %w", p.ImageID, err)
 	}
-	return c, nil
+	return nil
 }
 
 type findingKey struct {
@@ -165,26 +185,34 @@ func equalScore(a, b *float64) bool {
 	return int(*a*10+0.5) == int(*b*10+0.5)
 }
 
-func loadFindings(ctx context.Context, tx pgx.Tx, imageID int64) (map[findingKey]storedFinding, error) {
-	rows, err := tx.Query(ctx, `
-		SELECT id, package_id, vuln_id, status, advisory_ids, severity_level, severity_score,
+// allFindings loads every image's findings, grouped by image, in one
+// query instead of one per image.
+func (s *Store) allFindings(ctx context.Context) (map[int64]map[findingKey]storedFinding, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT image_id, id, package_id, vuln_id, status, advisory_ids, severity_level, severity_score,
 			severity_source, fixed_version, fix_status
-		FROM findings WHERE image_id = $1`, imageID)
+		FROM findings`)
 	if err != nil {
-		return nil, fmt.Errorf("read findings of image %d: %w", imageID, err)
+		return nil, fmt.Errorf("read stored findings: %w", err)
 	}
-	out := map[findingKey]storedFinding{}
+	out := map[int64]map[findingKey]storedFinding{}
+	var imageID int64
 	var k findingKey
 	var f storedFinding
 	var score *float32
-	_, err = pgx.ForEachRow(rows, []any{&f.id, &k.packageID, &k.vulnID, &f.status, &f.advisoryIDs,
+	_, err = pgx.ForEachRow(rows, []any{&imageID, &f.id, &k.packageID, &k.vulnID, &f.status, &f.advisoryIDs,
 		&f.severityLevel, &score, &f.severitySource, &f.fixedVersion, &f.fixStatus}, func() error {
 		f.severityScore = nil
 		if score != nil {
 			v := float64(*score)
 			f.severityScore = &v
 		}
-		out[k] = f
+		m := out[imageID]
+		if m == nil {
+			m = map[findingKey]storedFinding{}
+			out[imageID] = m
+		}
+		m[k] = f
 		return nil
 	})
 	return out, err
@@ -200,17 +228,12 @@ func queueFindingUpdate(b *pgx.Batch, id int64, f FindingRecord, feedVersionID *
 		f.FixedVersion, f.FixStatus, feedVersionID)
 }
 
-// liveAdvisories reports which of the findings' records are still live
-// (neither withdrawn nor retired).
-func liveAdvisories(ctx context.Context, tx pgx.Tx, findings []storedFinding) (map[string]bool, error) {
-	var ids []string
-	for _, f := range findings {
-		ids = append(ids, f.advisoryIDs...)
-	}
-	rows, err := tx.Query(ctx, `
-		SELECT id FROM advisories WHERE id = ANY($1) AND withdrawn_at IS NULL AND retired_at IS NULL`, ids)
+// LiveAdvisoryIDs returns the ids of every advisory that is neither
+// withdrawn nor retired.
+func (s *Store) LiveAdvisoryIDs(ctx context.Context) (map[string]bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM advisories WHERE withdrawn_at IS NULL AND retired_at IS NULL`)
 	if err != nil {
-		return nil, fmt.Errorf("read advisory states: %w", err)
+		return nil, fmt.Errorf("read live advisories: %w", err)
 	}
 	live := map[string]bool{}
 	var id string
@@ -221,10 +244,12 @@ func liveAdvisories(ctx context.Context, tx pgx.Tx, findings []storedFinding) (m
 	return live, err
 }
 
-// SetImageFeedVersionTx records which advisory data an image's findings
-// now reflect.
-func (s *Store) SetImageFeedVersionTx(ctx context.Context, tx pgx.Tx, imageID int64, feedVersionID *int64) error {
-	_, err := tx.Exec(ctx, `UPDATE images SET feed_version_id = $2 WHERE id = $1`, imageID, feedVersionID)
+// SetFeedVersionOfScannedImages records, after a rematch pass, which
+// advisory data every scanned image's findings now reflect.
+func (s *Store) SetFeedVersionOfScannedImages(ctx context.Context, feedVersionID int64) error {
+	_, err := s.pool.Exec(ctx, `
+		UPDATE images SET feed_version_id = $1
+		WHERE scanned_at IS NOT NULL AND feed_version_id IS DISTINCT FROM $1`, feedVersionID)
 	return err
 }
 
