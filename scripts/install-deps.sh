@@ -37,6 +37,9 @@ need_cmd runuser util-linux
 # Browser for the e2e tests, and debootstrap for the real Debian test image.
 need_cmd chromium chromium
 need_cmd debootstrap debootstrap
+# A private Docker engine and a static busybox for the host benchmark e2e.
+need_cmd dockerd docker.io
+need_deb busybox-static
 
 # install_debs installs packages without starting their services: the
 # postgresql and docker-registry packages would otherwise start a system
