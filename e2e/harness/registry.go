@@ -99,3 +99,13 @@ func (r *Registry) registryScript(args ...string) string {
 	}
 	return string(out)
 }
+
+// Notify restarts the registry so that it sends its push notifications to
+// notifyURL with "Authorization: Bearer secret". A registry must exist
+// before Palisade can hand out its webhook URL, hence the restart.
+func (r *Registry) Notify(notifyURL, secret string) {
+	r.t.Helper()
+	r.notifyURL, r.secret = notifyURL, secret
+	r.Stop()
+	r.Start()
+}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/palisadesec/palisade/internal/advisory"
 	"github.com/palisadesec/palisade/internal/store"
@@ -22,14 +21,13 @@ type RematchArgs struct {
 // Kind names the job in the queue.
 func (RematchArgs) Kind() string { return "image_rematch" }
 
-// InsertOpts keeps one rematch waiting at a time: a burst of imports (one
-// per ecosystem) needs only one pass, which reads the newest data anyway.
+// InsertOpts makes one rematch per feed version: a second request for the
+// same version while one waits or runs adds nothing, and a newer version
+// gets its own pass even while an older one is running.
 func (RematchArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
 		MaxAttempts: 5,
-		UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled, rivertype.JobStateRetryable,
-		}},
+		UniqueOpts:  river.UniqueOpts{ByArgs: true},
 	}
 }
 
