@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo-contrib/echoprometheus"
@@ -13,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/palisadesec/palisade/internal/auth"
 	"github.com/palisadesec/palisade/internal/config"
 	"github.com/palisadesec/palisade/static"
 )
@@ -33,6 +35,9 @@ type Deps struct {
 	Version  string
 	// Hooks handles registry push notifications; nil answers 503.
 	Hooks WebhookReceiver
+	// Auth signs people in and tells who is calling; nil is allowed in
+	// local mode only (tests).
+	Auth *auth.Service
 }
 
 // Handler holds the dependencies shared by every route.
@@ -42,11 +47,25 @@ type Handler struct {
 	ready   Readiness
 	version string
 	hooks   WebhookReceiver
+	auth    *auth.Service
+	// routes is the access each route declares; undeclared lists routes
+	// registered around the route table, which refuse every request.
+	routes     map[string]access
+	undeclared map[string]bool
 }
 
 // NewServer builds the echo instance with middleware and every route.
 func NewServer(d Deps) *echo.Echo {
-	h := &Handler{cfg: d.Config, log: d.Logger, ready: d.Readiness, version: d.Version, hooks: d.Hooks}
+	e, _ := newServer(d)
+	return e
+}
+
+func newServer(d Deps) (*echo.Echo, *Handler) {
+	if d.Auth == nil {
+		d.Auth = defaultAuth(d.Config)
+	}
+	h := &Handler{cfg: d.Config, log: d.Logger, ready: d.Readiness, version: d.Version, hooks: d.Hooks,
+		auth: d.Auth, routes: map[string]access{}, undeclared: map[string]bool{}}
 	reg := d.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -71,40 +90,59 @@ func NewServer(d Deps) *echo.Echo {
 		DoNotUseRequestPathFor404: true,
 	}))
 	e.Use(middleware.BodyLimit(byteSize(d.Config.MaxBodyBytes)))
-	e.Use(secureHeaders())
+	e.Use(secureHeaders(formActionOrigins(d.Config)...))
+	e.Use(h.refuseUndeclared)
 
 	registerRoutes(e, h, reg)
-	return e
+	h.findUndeclared(e)
+	return e, h
 }
 
+// registerRoutes is the whole route table. Each route declares who may
+// call it (public, publicPage, minViewer, minOperator, minAdmin; see
+// middleware_access.go), and routes_test.go checks every one.
 func registerRoutes(e *echo.Echo, h *Handler, reg *prometheus.Registry) {
-	// Probes and metrics
-	e.GET("/healthz", h.healthShow)
-	e.GET("/readyz", h.readyShow)
-	e.GET("/metrics", echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: reg}))
+	r := routeTable{e: e, h: h}
+
+	// Probes and metrics. /metrics is public like the probes: scrapers
+	// do not sign in, and it holds counts by route pattern only. Keep it
+	// off the public internet at the proxy.
+	r.GET("/healthz", public, h.healthShow)
+	r.GET("/readyz", public, h.readyShow)
+	r.GET("/metrics", public, echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: reg}))
 
 	// Static assets
 	sub, _ := fs.Sub(static.FS, ".")
-	e.StaticFS("/static", sub)
+	r.Static("/static", sub)
 
 	// Registry webhooks: authenticated by each registry's secret
-	e.POST("/hooks/registry/:token", h.hookRegistryCreate)
+	r.POST("/hooks/registry/:token", public, h.hookRegistryCreate)
+
+	// Auth
+	r.GET("/auth/login", publicPage, h.authLogin)
+	r.GET("/auth/callback", publicPage, h.authCallback)
+	r.POST("/auth/logout", publicPage, h.authLogout)
+	r.GET("/auth/signed-out", publicPage, h.authSignedOut)
+	r.GET("/me", minViewer, h.userShow)
+	r.POST("/users/:id/sessions/revoke", minAdmin, h.authSessionsRevoke)
 
 	// Pages
-	e.GET("/", h.homeShow)
+	r.GET("/", minViewer, h.homeShow)
 }
 
 // secureHeaders sets the browser protections every response carries. The
 // policy allows scripts and styles from our own origin only: no inline
-// script, no eval.
-func secureHeaders() echo.MiddlewareFunc {
+// script, no eval. Forms post to our own origin and, through redirects,
+// to formActions.
+func secureHeaders(formActions ...string) echo.MiddlewareFunc {
+	formAction := strings.Join(append([]string{"'self'"}, formActions...), " ")
 	return middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection:         "0",
 		ContentTypeNosniff:    "nosniff",
 		XFrameOptions:         "DENY",
 		HSTSMaxAge:            31536000,
 		ReferrerPolicy:        "same-origin",
-		ContentSecurityPolicy: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
+		ContentSecurityPolicy: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action " + formAction + "; object-src 'none'",
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/palisadesec/palisade/internal/auth"
 	"github.com/palisadesec/palisade/internal/buildinfo"
 	"github.com/palisadesec/palisade/internal/config"
 	"github.com/palisadesec/palisade/internal/jobs"
@@ -95,6 +96,10 @@ func runServe(cmd *cobra.Command, withHTTP bool) error {
 
 func serveHTTP(ctx context.Context, a *app) error {
 	cfg, log := a.cfg, a.log
+	authn, err := auth.New(auth.Options{Config: cfg, Store: a.store, Logger: log.With(slog.String("component", "auth"))})
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	e := web.NewServer(web.Deps{
@@ -104,6 +109,7 @@ func serveHTTP(ctx context.Context, a *app) error {
 		Registry:  reg,
 		Version:   buildinfo.Version,
 		Hooks:     a.scans,
+		Auth:      authn,
 	})
 	return web.Serve(ctx, e, cfg.ListenAddr, cfg.ShutdownTimeout, log)
 }
