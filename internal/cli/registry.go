@@ -24,7 +24,7 @@ func newRegistryCommand() *cobra.Command {
 		Use:   "registry",
 		Short: "Connect, list and remove container registries",
 	}
-	cmd.AddCommand(newRegistryAddCommand(), newRegistryListCommand(), newRegistryRemoveCommand())
+	cmd.AddCommand(newRegistryAddCommand(), newRegistryListCommand(), newRegistryShowCommand(), newRegistryRemoveCommand())
 	return cmd
 }
 
@@ -143,7 +143,7 @@ func readSecretFile(path string, stdin io.Reader) (string, error) {
 }
 
 func printWebhook(w io.Writer, m *registries.Manager, r store.Registry, secret string) {
-	fmt.Fprintf(w, "Registry %q connected (id %d).\n\n", r.Name, r.ID)
+	fmt.Fprintf(w, "Registry %q (id %d), %s.\n\n", r.Name, r.ID, r.URL)
 	fmt.Fprintf(w, "Webhook URL:    %s\nWebhook secret: %s\n\n", m.WebhookURL(r), secret)
 	fmt.Fprintf(w, "For a CNCF distribution registry (docker-registry), add to its config.yml:\n\n")
 	fmt.Fprintf(w, "notifications:\n  endpoints:\n    - name: palisade\n      url: %s\n      headers:\n        Authorization: [\"Bearer %s\"]\n      timeout: 5s\n      threshold: 5\n      backoff: 10s\n\n", m.WebhookURL(r), secret)
@@ -182,6 +182,36 @@ func printRegistries(ctx context.Context, w io.Writer, m *registries.Manager) er
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%t\t%s\t%s\n", r.ID, r.Name, r.URL, r.AuthKind, r.ScanOnPush, poll, m.WebhookURL(r))
 	}
 	return tw.Flush()
+}
+
+func newRegistryShowCommand() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "show NAME",
+		Short: "Print a registry's webhook URL and secret again",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withRegistries(cmd, func(ctx context.Context, m *registries.Manager) error {
+				r, err := m.ByName(ctx, args[0])
+				if err != nil {
+					return fmt.Errorf("registry %q: %w", args[0], err)
+				}
+				secret, err := m.WebhookSecret(r)
+				if err != nil {
+					return err
+				}
+				if format == "env" {
+					// For scripts: eval "$(palisade registry show local --format env)".
+					fmt.Fprintf(cmd.OutOrStdout(), "PALISADE_WEBHOOK_URL=%s\nPALISADE_WEBHOOK_SECRET=%s\n", m.WebhookURL(r), secret)
+					return nil
+				}
+				printWebhook(cmd.OutOrStdout(), m, r, secret)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "text, or env for NAME=VALUE lines")
+	return cmd
 }
 
 func newRegistryRemoveCommand() *cobra.Command {

@@ -91,6 +91,8 @@ func (s *Settings) Validate() error {
 		errs = append(errs, errors.New("url: give the registry's root, without a path"))
 	case u.Scheme == "http" && !s.InsecureHTTP:
 		errs = append(errs, errors.New("url: plain http needs the insecure (plain HTTP) option"))
+	case u.Scheme == "https" && s.InsecureHTTP:
+		errs = append(errs, errors.New("url: the plain HTTP option is for http:// URLs; https is always verified (add a CA bundle instead)"))
 	}
 	switch s.AuthKind {
 	case AuthNone:
@@ -290,6 +292,11 @@ func durationPtr(d time.Duration) *time.Duration {
 // List returns every registry (credentials still sealed).
 func (m *Manager) List(ctx context.Context) ([]store.Registry, error) {
 	return m.store.Registries(ctx)
+}
+
+// ByName returns one registry (credentials still sealed).
+func (m *Manager) ByName(ctx context.Context, name string) (store.Registry, error) {
+	return m.store.RegistryByName(ctx, name)
 }
 
 // Remove disconnects the registry named name.
