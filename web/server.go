@@ -16,6 +16,9 @@ import (
 
 	"github.com/palisadesec/palisade/internal/auth"
 	"github.com/palisadesec/palisade/internal/config"
+	"github.com/palisadesec/palisade/internal/registries"
+	"github.com/palisadesec/palisade/internal/scan"
+	"github.com/palisadesec/palisade/internal/store"
 	"github.com/palisadesec/palisade/static"
 )
 
@@ -38,6 +41,12 @@ type Deps struct {
 	// Auth signs people in and tells who is calling; nil is allowed in
 	// local mode only (tests).
 	Auth *auth.Service
+	// Store answers the console's queries; Scans queues scans and
+	// Registries manages registry connections. Nil in tests that do not
+	// need them.
+	Store      *store.Store
+	Scans      *scan.Service
+	Registries *registries.Manager
 }
 
 // Handler holds the dependencies shared by every route.
@@ -48,6 +57,9 @@ type Handler struct {
 	version string
 	hooks   WebhookReceiver
 	auth    *auth.Service
+	store   *store.Store
+	scans   *scan.Service
+	regs    *registries.Manager
 	// routes is the access each route declares; undeclared lists routes
 	// registered around the route table, which refuse every request.
 	routes     map[string]access
@@ -65,7 +77,8 @@ func newServer(d Deps) (*echo.Echo, *Handler) {
 		d.Auth = defaultAuth(d.Config)
 	}
 	h := &Handler{cfg: d.Config, log: d.Logger, ready: d.Readiness, version: d.Version, hooks: d.Hooks,
-		auth: d.Auth, routes: map[string]access{}, undeclared: map[string]bool{}}
+		auth: d.Auth, store: d.Store, scans: d.Scans, regs: d.Registries,
+		routes: map[string]access{}, undeclared: map[string]bool{}}
 	reg := d.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -128,6 +141,15 @@ func registerRoutes(e *echo.Echo, h *Handler, reg *prometheus.Registry) {
 
 	// Pages
 	r.GET("/", minViewer, h.homeShow)
+
+	// Feature areas register their routes in their own files
+	// (routes_<area>.go), each with its section of the table.
+	registerAreaRoutes(r, h)
+}
+
+// registerAreaRoutes calls each area's route registration. Add one line
+// per area.
+func registerAreaRoutes(r routeTable, h *Handler) {
 }
 
 // secureHeaders sets the browser protections every response carries. The

@@ -103,13 +103,16 @@ func serveHTTP(ctx context.Context, a *app) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	e := web.NewServer(web.Deps{
-		Config:    cfg,
-		Logger:    log.With(slog.String("component", "web")),
-		Readiness: a.store,
-		Registry:  reg,
-		Version:   buildinfo.Version,
-		Hooks:     a.scans,
-		Auth:      authn,
+		Config:     cfg,
+		Logger:     log.With(slog.String("component", "web")),
+		Readiness:  a.store,
+		Registry:   reg,
+		Version:    buildinfo.Version,
+		Hooks:      a.scans,
+		Store:      a.store,
+		Scans:      a.scans,
+		Registries: a.registries,
+		Auth:       authn,
 	})
 	return web.Serve(ctx, e, cfg.ListenAddr, cfg.ShutdownTimeout, log)
 }
