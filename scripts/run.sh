@@ -13,6 +13,7 @@ cd "$repo_root"
 
 pg_dir="$repo_root/.data/pg"
 started_pg=0
+started_registry=0
 app_pid=""
 
 # shellcheck disable=SC2317 # called from a trap
@@ -22,6 +23,9 @@ cleanup() {
 	if [[ -n $app_pid ]] && kill -0 "$app_pid" 2>/dev/null; then
 		kill -TERM "$app_pid" 2>/dev/null || true
 		wait "$app_pid" 2>/dev/null || true
+	fi
+	if [[ $started_registry == 1 ]]; then
+		"$scripts_dir/registry.sh" stop "$repo_root/.data/registry" || true
 	fi
 	if [[ $started_pg == 1 ]]; then
 		"$scripts_dir/pg.sh" stop "$pg_dir" || true
@@ -76,14 +80,34 @@ fi
 # PALISADE_FEED_SYNC_INTERVAL is set; `palisade feeds import` loads files.
 export PALISADE_FEED_SYNC_INTERVAL="${PALISADE_FEED_SYNC_INTERVAL:-0}"
 
-# --- container registry -----------------------------------------------------
-# Reserved for the local registry (Debian docker-registry) that later issues
-# start here, with its notifications endpoint pointed at Palisade. Start it
-# like PostgreSQL above: only when no registry is configured, remember what
-# was started, and stop it in cleanup().
-
-# --- build and run ----------------------------------------------------------
+# --- build ------------------------------------------------------------------
 "$scripts_dir/build.sh"
+
+# --- container registry -----------------------------------------------------
+# A local registry (Debian docker-registry) on 127.0.0.1, with its data in
+# .data/registry, connected to Palisade as "local" with scan on push, so a
+# new user can push an image and watch it being scanned. Its notifications
+# carry the webhook secret Palisade made for it. PALISADE_LOCAL_REGISTRY=off
+# skips it.
+if [[ ${PALISADE_LOCAL_REGISTRY:-on} != off ]]; then
+	reg_dir="$repo_root/.data/registry"
+	if ! "$scripts_dir/registry.sh" status "$reg_dir" >/dev/null 2>&1; then
+		started_registry=1
+	fi
+	reg_url="$("$scripts_dir/registry.sh" start "$reg_dir")"
+	if ! bin/palisade registry show local >/dev/null 2>&1; then
+		bin/palisade registry add --name local --url "$reg_url" --insecure-http >/dev/null
+		log "connected the local registry to Palisade as \"local\""
+	fi
+	hook_env="$(bin/palisade registry show local --format env)"
+	hook_url="$(sed -n 's/^PALISADE_WEBHOOK_URL=//p' <<<"$hook_env")"
+	hook_secret="$(sed -n 's/^PALISADE_WEBHOOK_SECRET=//p' <<<"$hook_env")"
+	# Restart with notifications pointed at Palisade (the config is
+	# rewritten on every start).
+	"$scripts_dir/registry.sh" stop "$reg_dir"
+	reg_url="$("$scripts_dir/registry.sh" start "$reg_dir" "" "$hook_url" "$hook_secret")"
+	log "registry: $reg_url (push to ${reg_url#http://}/REPOSITORY:TAG; see the README)"
+fi
 
 log "starting palisade serve; Ctrl-C stops it"
 bin/palisade serve "$@" &
