@@ -69,6 +69,25 @@ func (st *layerState) finish() *LayerAnalysis {
 	return a
 }
 
+// explainByDigest looks behind a layer that does not parse: when the blob
+// was altered, the true reason is that its bytes do not match its digest,
+// which the registry client only notices at the end of the stream. The
+// rest is read (within the layer limit) to find out.
+func explainByDigest(parseErr error, rest io.Reader) error {
+	if !errors.Is(parseErr, ErrCorruptLayer) {
+		return parseErr
+	}
+	if _, err := io.Copy(io.Discard, rest); err != nil && isDigestError(err) {
+		return layerReadError(err)
+	}
+	return parseErr
+}
+
+// isDigestError reports go-containerregistry's verification failure.
+func isDigestError(err error) bool {
+	return strings.Contains(err.Error(), "error verifying") || strings.Contains(err.Error(), "digest mismatch")
+}
+
 // analyseTar reads one uncompressed layer stream to its end. It holds no
 // more of the layer than a small read buffer: files of interest are copied
 // to scratch one at a time, the rest is skipped. wantDiffID, when set, is
@@ -93,7 +112,7 @@ func (an *analyser) analyseTar(ctx context.Context, r io.Reader, wantDiffID stri
 	tr := tar.NewReader(io.TeeReader(counter, h))
 
 	if err := an.readEntries(ctx, tr, st); err != nil {
-		return nil, err
+		return nil, explainByDigest(err, counter)
 	}
 
 	// The tar end marker may come before the end of the stream; the rest
@@ -369,6 +388,8 @@ func layerReadError(err error) error {
 	switch {
 	case errors.Is(err, ErrLayerTooLarge), errors.Is(err, ErrCorruptLayer):
 		return err
+	case isDigestError(err):
+		return fmt.Errorf("layer content does not match its digest (altered in the registry or in transit): %w", err)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, tar.ErrHeader),
 		errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum),
 		errors.As(err, &corrupt):

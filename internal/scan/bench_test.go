@@ -7,14 +7,19 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/palisadesec/palisade/internal/advisory"
 	"github.com/palisadesec/palisade/internal/dbtest"
 	"github.com/palisadesec/palisade/internal/feeds"
+	"github.com/palisadesec/palisade/internal/inventory"
 	"github.com/palisadesec/palisade/internal/scan"
 	"github.com/palisadesec/palisade/internal/store"
 )
@@ -157,3 +162,95 @@ func feedUpdates(b *testing.B, n int) [2]string {
 	}
 	return dirs
 }
+
+// debootstrapTar is the test image root filesystem that
+// scripts/testimage.sh builds and caches; `make bench` builds it first.
+func debootstrapTar(b *testing.B) string {
+	b.Helper()
+	p := os.Getenv("PALISADE_TEST_ROOTFS_TAR")
+	if p == "" {
+		p = "/var/cache/palisade-test/bookworm-rootfs.tar"
+	}
+	if _, err := os.Stat(p); err != nil {
+		b.Fatalf("the debootstrap test image is missing (%v): run scripts/testimage.sh (make bench does)", err)
+	}
+	return p
+}
+
+// resetPeakRSS clears the kernel's high-water mark of this process's
+// resident memory, so the next reading covers only what follows.
+func resetPeakRSS(b *testing.B) {
+	b.Helper()
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		b.Fatalf("reset peak RSS: %v", err)
+	}
+}
+
+// peakRSSMiB reads VmHWM from /proc/self/status.
+func peakRSSMiB(b *testing.B) float64 {
+	b.Helper()
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	b.Fatal("no VmHWM in /proc/self/status")
+	return 0
+}
+
+// benchmarkScanDebootstrap inventories and matches the debootstrap bookworm
+// image (one 275 MiB layer) against the Go and PyPI feeds, cold (every
+// layer read) or with the layer cache warm.
+func benchmarkScanDebootstrap(b *testing.B, warm bool) {
+	ctx := context.Background()
+	layer, err := tarball.LayerFromFile(debootstrapTar(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix := advisory.NewIndex()
+	for _, z := range []string{sharedGoZip, "../../../shared/data/osv/PyPI.zip"} {
+		if _, err := advisory.ReadZip(z, advisory.Limits{}, func(e advisory.Entry) error { ix.Add(e.Record); return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cache := inventory.NewMemoryCache()
+	opts := inventory.Options{ScratchDir: b.TempDir(), Cache: cache}
+	if warm {
+		if _, err := inventory.FromImage(ctx, img, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runtime.GC()
+	resetPeakRSS(b)
+	b.ResetTimer()
+	var findings int
+	for i := 0; i < b.N; i++ {
+		if !warm {
+			opts.Cache = inventory.NewMemoryCache()
+		}
+		res, err := inventory.FromImage(ctx, img, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		inv := scan.FromInventory(res)
+		f, _ := scan.Match(ix, inv.Packages)
+		findings = len(f)
+	}
+	b.StopTimer()
+	b.ReportMetric(peakRSSMiB(b), "peak_rss_MiB")
+	b.ReportMetric(float64(findings), "findings")
+}
+
+func BenchmarkScanDebootstrapCold(b *testing.B) { benchmarkScanDebootstrap(b, false) }
+
+func BenchmarkScanDebootstrapWarmCache(b *testing.B) { benchmarkScanDebootstrap(b, true) }

@@ -2,17 +2,27 @@ package scan
 
 import (
 	"context"
+	"time"
 
 	"github.com/palisadesec/palisade/internal/registries"
 	"github.com/palisadesec/palisade/internal/registry"
 )
 
 // RegistrySource pulls images from connected registries.
-type RegistrySource struct{}
+type RegistrySource struct {
+	// Timeout bounds each wait on the registry; zero means the registry
+	// package's default (30 s).
+	Timeout time.Duration
+}
 
 // Client returns a registry client for a stored connection.
 func Client(conn registries.Connection) (*registry.Client, error) {
+	return clientWithTimeout(conn, 0)
+}
+
+func clientWithTimeout(conn registries.Connection, timeout time.Duration) (*registry.Client, error) {
 	return registry.New(registry.Config{
+		Timeout:     timeout,
 		URL:         conn.URL,
 		Insecure:    conn.InsecureHTTP,
 		CABundlePEM: conn.CABundle,
@@ -28,8 +38,8 @@ func Client(conn registries.Connection) (*registry.Client, error) {
 
 // Images resolves reference and returns every Linux platform image it
 // names, each marked with the index it came from.
-func (RegistrySource) Images(ctx context.Context, conn registries.Connection, repository, reference string) ([]PlatformImage, error) {
-	c, err := Client(conn)
+func (rs RegistrySource) Images(ctx context.Context, conn registries.Connection, repository, reference string) ([]PlatformImage, error) {
+	c, err := clientWithTimeout(conn, rs.Timeout)
 	if err != nil {
 		return nil, err
 	}
