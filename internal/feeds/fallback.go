@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/palisadesec/palisade/internal/feeds/snapshot"
+	"github.com/palisadesec/palisade/internal/jobs"
 	"github.com/palisadesec/palisade/internal/store"
 )
 
@@ -73,10 +73,7 @@ func (SnapshotArgs) Kind() string { return "feed_snapshot" }
 
 // InsertOpts keeps one such job at a time.
 func (SnapshotArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-		rivertype.JobStateScheduled, rivertype.JobStateRetryable,
-	}}}
+	return river.InsertOpts{UniqueOpts: jobs.OneAtATime()}
 }
 
 // SnapshotWorker runs SnapshotArgs jobs.

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
+	"github.com/palisadesec/palisade/internal/jobs"
 	"github.com/palisadesec/palisade/internal/store"
 )
 
@@ -24,7 +24,7 @@ func (SyncArgs) Kind() string { return "feed_sync" }
 func (SyncArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
 		MaxAttempts: 10,
-		UniqueOpts:  river.UniqueOpts{ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}},
+		UniqueOpts:  jobs.OneAtATime(),
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // Client is the River client type used throughout Palisade.
@@ -74,4 +75,14 @@ func Stop(ctx context.Context, c *Client, log *slog.Logger) {
 	if err := c.StopAndCancel(cancelCtx); err != nil {
 		log.Error("Cancelling jobs failed", slog.Any("error", err))
 	}
+}
+
+// OneAtATime is the uniqueness for jobs of which one waiting or running
+// copy is enough (a sync, a poll): inserting another while one is queued
+// or running adds nothing.
+func OneAtATime() river.UniqueOpts {
+	return river.UniqueOpts{ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+		rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+	}}
 }

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
+	"github.com/palisadesec/palisade/internal/jobs"
 	"github.com/palisadesec/palisade/internal/registries"
 	"github.com/palisadesec/palisade/internal/registry"
 )
@@ -25,10 +25,7 @@ func (PollArgs) Kind() string { return "registry_poll" }
 func (PollArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
 		MaxAttempts: 3,
-		UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-			rivertype.JobStateScheduled, rivertype.JobStateRetryable,
-		}},
+		UniqueOpts:  jobs.OneAtATime(),
 	}
 }
 
