@@ -16,8 +16,7 @@ import (
 func TestFeedsImportAndStatus(t *testing.T) {
 	pg := harness.StartPostgres(t)
 	env := harness.BaseEnv(t, pg.URL)
-	shared := filepath.Join(harness.RepoRoot(t), "..", "shared", "data", "osv")
-	goZip, pypiZip := filepath.Join(shared, "Go.zip"), filepath.Join(shared, "PyPI.zip")
+	goZip, pypiZip := harness.OSVZip(t, "Go.zip"), harness.OSVZip(t, "PyPI.zip")
 
 	out, code := harness.RunPalisade(t, env, "feeds", "import", goZip, pypiZip)
 	if code != 0 {

@@ -24,7 +24,7 @@ import (
 func TestScanCommand(t *testing.T) {
 	reg := harness.StartRegistry(t, "", "")
 	harness.PushScratchGoBinary(t, reg, "gobin", "v1")
-	goZip := filepath.Join(harness.RepoRoot(t), "..", "shared", "data", "osv", "Go.zip")
+	goZip := harness.OSVZip(t, "Go.zip")
 
 	ref, err := name.ParseReference(reg.Host+"/gobin:v1", name.Insecure)
 	if err != nil {

@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -35,8 +34,7 @@ func TestScanOnPush(t *testing.T) {
 	rootfs := harness.DebianTestImage(t)
 	pg := harness.StartPostgres(t)
 	env := harness.BaseEnv(t, pg.URL)
-	shared := filepath.Join(harness.RepoRoot(t), "..", "shared", "data", "osv")
-	if out, code := harness.RunPalisade(t, env, "feeds", "import", filepath.Join(shared, "Go.zip"), filepath.Join(shared, "PyPI.zip")); code != 0 {
+	if out, code := harness.RunPalisade(t, env, "feeds", "import", harness.OSVZip(t, "Go.zip"), harness.OSVZip(t, "PyPI.zip")); code != 0 {
 		t.Fatalf("feeds import: %s", out)
 	}
 	srv := harness.StartServer(t, env)

@@ -238,3 +238,14 @@ func RunPalisade(t testing.TB, env map[string]string, args ...string) (string, i
 	}
 	return string(out), 0
 }
+
+// OSVZip returns the path of an OSV zip the repository ships ("Go.zip",
+// "PyPI.zip"), the shared data files byte for byte.
+func OSVZip(t testing.TB, name string) string {
+	t.Helper()
+	p := filepath.Join(RepoRoot(t), "internal", "feeds", "snapshot", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("OSV zip %s: %v", name, err)
+	}
+	return p
+}

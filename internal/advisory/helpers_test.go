@@ -9,9 +9,10 @@ import (
 	"testing"
 )
 
-// osvDataDir holds the real OSV snapshots shared by the project (see
-// shared/data/README.md); from this package it is three levels up.
-const osvDataDir = "../../../shared/data/osv"
+// osvDataDir holds the real OSV snapshots the repository ships (byte for
+// byte the shared Go and PyPI zips; see internal/feeds/snapshot/NOTICE.md),
+// so the tests need nothing outside the repository.
+const osvDataDir = "../feeds/snapshot"
 
 // sharedZip returns the path of a real OSV zip, failing loudly when the
 // shared data is missing rather than skipping the test.

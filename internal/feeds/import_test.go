@@ -16,12 +16,12 @@ import (
 	"github.com/palisadesec/palisade/internal/store"
 )
 
-// The shared snapshots of the Go and PyPI databases; their record and
-// withdrawn counts below were counted with Python's zipfile and json
-// modules, not with this code.
+// The Go and PyPI snapshots the repository ships (the shared data files,
+// byte for byte); their record and withdrawn counts below were counted
+// with Python's zipfile and json modules, not with this code.
 const (
-	goZip   = "../../../shared/data/osv/Go.zip"
-	pypiZip = "../../../shared/data/osv/PyPI.zip"
+	goZip   = "snapshot/Go.zip"
+	pypiZip = "snapshot/PyPI.zip"
 
 	goRecords     = 4291
 	goWithdrawn   = 17

@@ -24,7 +24,7 @@ import (
 	"github.com/palisadesec/palisade/internal/store"
 )
 
-const sharedGoZip = "../../../shared/data/osv/Go.zip"
+const sharedGoZip = "../feeds/snapshot/Go.zip"
 
 // affectedGoModules returns (module, version) pairs that the Go feed
 // affects: for each record, a module and the first version it introduced,
@@ -218,7 +218,7 @@ func benchmarkScanDebootstrap(b *testing.B, warm bool) {
 		b.Fatal(err)
 	}
 	ix := advisory.NewIndex()
-	for _, z := range []string{sharedGoZip, "../../../shared/data/osv/PyPI.zip"} {
+	for _, z := range []string{sharedGoZip, "../feeds/snapshot/PyPI.zip"} {
 		if _, err := advisory.ReadZip(z, advisory.Limits{}, func(e advisory.Entry) error { ix.Add(e.Record); return nil }); err != nil {
 			b.Fatal(err)
 		}
