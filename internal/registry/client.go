@@ -424,8 +424,8 @@ func retryNow(err error) bool {
 
 func (c *Client) repository(repo string) (name.Repository, error) {
 	repo = strings.Trim(repo, "/")
-	if repo == "" {
-		return name.Repository{}, errors.New("repository name is empty")
+	if err := ValidateRepository(repo); err != nil {
+		return name.Repository{}, err
 	}
 	r, err := name.NewRepository(c.ep.host+"/"+repo, c.nameOptions()...)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -183,4 +184,52 @@ func decodeJSON(body []byte, v any) error {
 		return errors.New("trailing data after the JSON object")
 	}
 	return nil
+}
+
+// The distribution specification's grammar for repository names, tags and
+// digests. go-containerregistry accepts names such as "../x" (only its
+// character set is checked), which would put requests outside /v2/.
+var (
+	repositoryPattern = regexp.MustCompile(`^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$`)
+	tagPattern        = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	digestPattern     = regexp.MustCompile(`^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$`)
+)
+
+// maxRepositoryLength is the longest repository name accepted.
+const maxRepositoryLength = 255
+
+// ValidateRepository checks a repository name against the distribution
+// grammar: lowercase components separated by "/", no "." or ".." path
+// tricks.
+func ValidateRepository(repo string) error {
+	if repo == "" {
+		return errors.New("repository name is empty")
+	}
+	if len(repo) > maxRepositoryLength || !repositoryPattern.MatchString(repo) {
+		return fmt.Errorf("repository name %q is not valid (lowercase letters, digits, and . _ - between them, components separated by /)", truncateForMessage(repo))
+	}
+	return nil
+}
+
+// Validate checks that an event names a valid repository, digest and
+// (when given) tag, so nothing a notification says reaches the database
+// or a registry URL unchecked.
+func (e PushEvent) Validate() error {
+	if err := ValidateRepository(e.Repository); err != nil {
+		return err
+	}
+	if !digestPattern.MatchString(e.Digest) {
+		return fmt.Errorf("digest %q is not a sha256 or sha512 digest", truncateForMessage(e.Digest))
+	}
+	if e.Tag != "" && !tagPattern.MatchString(e.Tag) {
+		return fmt.Errorf("tag %q is not valid", truncateForMessage(e.Tag))
+	}
+	return nil
+}
+
+func truncateForMessage(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "..."
+	}
+	return s
 }

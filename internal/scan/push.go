@@ -61,6 +61,10 @@ func parsePushEvents(body []byte) ([]registry.PushEvent, error) {
 // unless the registry does not scan on push, the repository is filtered
 // out, or the digest was scanned (or queued) before.
 func (s *Service) handlePush(ctx context.Context, conn registries.Connection, ev registry.PushEvent) (bool, error) {
+	if err := ev.Validate(); err != nil {
+		s.Logger.Warn("Push notification with an invalid name ignored", slog.String("registry", conn.Name), slog.Any("error", err))
+		return false, nil
+	}
 	log := s.Logger.With(slog.String("registry", conn.Name), slog.String("repository", ev.Repository),
 		slog.String("digest", ev.Digest), slog.String("tag", ev.Tag))
 	if !registry.MatchRepository(ev.Repository, conn.IncludePatterns, conn.ExcludePatterns) {
