@@ -201,6 +201,10 @@ cmd_start() {
 		fi
 		write_config "$dir" "$port" "$notify_url" "$notify_secret"
 		offset="$(stat -c %s "$dir/registry.log" 2>/dev/null || echo 0)"
+		# docker-registry logs its configuration, notification headers (the
+		# webhook secret) included, at every start: keep the log private.
+		touch "$dir/registry.log"
+		chmod 600 "$dir/registry.log"
 		log "starting registry in $dir on 127.0.0.1:$port"
 		# setsid: the registry outlives this script and is not hit by
 		# signals meant for the caller's process group.

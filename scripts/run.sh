@@ -80,6 +80,19 @@ fi
 # PALISADE_FEED_SYNC_INTERVAL is set; `palisade feeds import` loads files.
 export PALISADE_FEED_SYNC_INTERVAL="${PALISADE_FEED_SYNC_INTERVAL:-0}"
 
+# --- settings for a second terminal -----------------------------------------
+# The CLI (palisade scan, registry, feeds) needs the same database and key;
+# `. .data/palisade.env` in another terminal gives it them.
+(
+	umask 077
+	{
+		printf 'export PALISADE_DATABASE_URL=%q\n' "$PALISADE_DATABASE_URL"
+		if [[ -n ${PALISADE_SECRET_KEY_FILE:-} ]]; then
+			printf 'export PALISADE_SECRET_KEY_FILE=%q\n' "$PALISADE_SECRET_KEY_FILE"
+		fi
+	} >"$repo_root/.data/palisade.env"
+)
+
 # --- build ------------------------------------------------------------------
 "$scripts_dir/build.sh"
 
