@@ -27,8 +27,8 @@ func TestFeedsImportAndStatus(t *testing.T) {
 		t.Fatalf("feeds status exited %d:\n%s", code, out)
 	}
 	for _, row := range []*regexp.Regexp{
-		regexp.MustCompile(`(?m)^Go\s+4291\s+17\s+0\s+\d+\s+\S+ \S+\s+sha256:[0-9a-f]{12}$`),
-		regexp.MustCompile(`(?m)^PyPI\s+2661\s+10\s+0\s+\d+\s+\S+ \S+\s+sha256:[0-9a-f]{12}$`),
+		regexp.MustCompile(`(?m)^Go\s+4291\s+17\s+0\s+\d+\s+\S+ \S+\s+sha256:[0-9a-f]{12}\s+file:\S+Go\.zip$`),
+		regexp.MustCompile(`(?m)^PyPI\s+2661\s+10\s+0\s+\d+\s+\S+ \S+\s+sha256:[0-9a-f]{12}\s+file:\S+PyPI\.zip$`),
 	} {
 		if !row.MatchString(out) {
 			t.Errorf("feeds status lacks a row matching %s:\n%s", row, out)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -31,12 +32,20 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	case errors.Is(err, store.ErrNotFound):
 		status, msg = http.StatusNotFound, "Not found"
 	}
+	api := strings.HasPrefix(c.Request().URL.Path, "/api/")
+	if s, m, ok := apiStatus(err); api && ok {
+		status, msg = s, m
+	}
 
 	attrs := []any{slog.Int("status", status), slog.String("path", c.Request().URL.Path), slog.Any("error", err)}
 	if status >= 500 {
 		h.log.Error("Request failed", attrs...)
 	} else {
 		h.log.Warn("Request refused", attrs...)
+	}
+	if api {
+		writeProblem(c, status, msg)
+		return
 	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)

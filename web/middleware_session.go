@@ -27,7 +27,7 @@ func (h *Handler) loadPrincipal(c echo.Context) error {
 	if _, ok := c.Get(principalKey).(auth.Principal); ok {
 		return nil
 	}
-	p, err := h.sessionPrincipal(c)
+	p, err := h.callerPrincipal(c)
 	if err != nil {
 		return err
 	}

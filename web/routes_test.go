@@ -33,20 +33,24 @@ import (
 // publicRoutes is every route anyone may call, listed on purpose: a route
 // that becomes public, or stops being public, must change this list.
 var publicRoutes = map[string]bool{
-	"GET /healthz":                true,
-	"GET /readyz":                 true,
-	"GET /metrics":                true,
-	"GET /static*":                true,
-	"GET /auth/login":             true,
-	"GET /auth/callback":          true,
-	"POST /auth/logout":           true,
-	"GET /auth/signed-out":        true,
-	"POST /hooks/registry/:token": true,
+	"GET /healthz":                 true,
+	"GET /readyz":                  true,
+	"GET /metrics":                 true,
+	"GET /static*":                 true,
+	"GET /auth/login":              true,
+	"GET /auth/callback":           true,
+	"POST /auth/logout":            true,
+	"GET /auth/signed-out":         true,
+	"POST /hooks/registry/:token":  true,
+	"POST /api/agent/v1/enroll":    true,
+	"POST /api/agent/v1/snapshots": true,
+	"GET /api/openapi.json":        true,
 }
 
 // publicPrefixes are where public routes may live; a public route
 // elsewhere fails the test.
-var publicPrefixes = []string{"/healthz", "/readyz", "/metrics", "/static", "/auth/", "/hooks/", "/api/agent/"}
+var publicPrefixes = []string{"/healthz", "/readyz", "/metrics", "/static", "/auth/", "/hooks/", "/api/agent/",
+	"/api/openapi.json"}
 
 type routeServer struct {
 	e     *echo.Echo
@@ -228,6 +232,14 @@ func TestAnonymousRequests(t *testing.T) {
 				if page.Code == http.StatusUnauthorized || strings.HasPrefix(loc, "/auth/login") {
 					t.Errorf("public route answered %d (Location %q) to the anonymous", page.Code, loc)
 				}
+			case strings.HasPrefix(path, "/api/"):
+				// The API never redirects: whatever the Accept header, the
+				// anonymous hear 401 as a problem document.
+				for _, rec := range []*httptest.ResponseRecorder{page, htmx} {
+					if rec.Code != http.StatusUnauthorized || rec.Header().Get("Content-Type") != "application/problem+json" {
+						t.Errorf("API request = %d %s, want 401 application/problem+json", rec.Code, rec.Header().Get("Content-Type"))
+					}
+				}
 			case r.Method == http.MethodGet:
 				want := "/auth/login?next=" + url.QueryEscape(path)
 				if page.Code != http.StatusFound || loc != want {
@@ -268,6 +280,10 @@ func TestRolesPerRoute(t *testing.T) {
 				switch {
 				case wantForbidden && rec.Code != http.StatusForbidden:
 					t.Errorf("%s (needs %s) = %d, want 403", role, a.min, rec.Code)
+				case wantForbidden && strings.HasPrefix(path, "/api/"):
+					if rec.Header().Get("Content-Type") != "application/problem+json" {
+						t.Errorf("API 403 is %s, want application/problem+json", rec.Header().Get("Content-Type"))
+					}
 				case wantForbidden && !strings.Contains(rec.Body.String(), `data-testid="forbidden"`):
 					t.Errorf("403 for a page request is not the rendered page:\n%s", rec.Body.String())
 				case !wantForbidden && rec.Code == http.StatusForbidden:

@@ -3,8 +3,10 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -16,6 +18,8 @@ import (
 
 	"github.com/palisadesec/palisade/internal/auth"
 	"github.com/palisadesec/palisade/internal/config"
+	"github.com/palisadesec/palisade/internal/hosts"
+	"github.com/palisadesec/palisade/internal/notify"
 	"github.com/palisadesec/palisade/internal/registries"
 	"github.com/palisadesec/palisade/internal/scan"
 	"github.com/palisadesec/palisade/internal/store"
@@ -47,6 +51,13 @@ type Deps struct {
 	Store      *store.Store
 	Scans      *scan.Service
 	Registries *registries.Manager
+	// Hosts enrols Docker hosts and takes their agents' snapshots; nil
+	// answers 503 on the host routes.
+	Hosts *hosts.Service
+	// Jobs queues background jobs (feed syncs) and Webhooks manages
+	// outgoing webhooks; nil answers 503 on the routes that need them.
+	Jobs     JobInserter
+	Webhooks *notify.Service
 }
 
 // Handler holds the dependencies shared by every route.
@@ -60,6 +71,9 @@ type Handler struct {
 	store   *store.Store
 	scans   *scan.Service
 	regs    *registries.Manager
+	hosts   *hosts.Service
+	jobs    JobInserter
+	notify  *notify.Service
 	// routes is the access each route declares; undeclared lists routes
 	// registered around the route table, which refuse every request.
 	routes     map[string]access
@@ -77,7 +91,8 @@ func newServer(d Deps) (*echo.Echo, *Handler) {
 		d.Auth = defaultAuth(d.Config)
 	}
 	h := &Handler{cfg: d.Config, log: d.Logger, ready: d.Readiness, version: d.Version, hooks: d.Hooks,
-		auth: d.Auth, store: d.Store, scans: d.Scans, regs: d.Registries,
+		auth: d.Auth, store: d.Store, scans: d.Scans, regs: d.Registries, hosts: d.Hosts,
+		jobs: d.Jobs, notify: d.Webhooks,
 		routes: map[string]access{}, undeclared: map[string]bool{}}
 	reg := d.Registry
 	if reg == nil {
@@ -102,7 +117,11 @@ func newServer(d Deps) (*echo.Echo, *Handler) {
 		// grow the metric set without bound.
 		DoNotUseRequestPathFor404: true,
 	}))
-	e.Use(middleware.BodyLimit(byteSize(d.Config.MaxBodyBytes)))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit: byteSize(d.Config.MaxBodyBytes),
+		// Agent snapshots are larger and apply their own limit on the route.
+		Skipper: func(c echo.Context) bool { return ownBodyLimit[routeKey(c.Request().Method, c.Path())] },
+	}))
 	e.Use(secureHeaders(formActionOrigins(d.Config)...))
 	e.Use(h.refuseUndeclared)
 
@@ -150,6 +169,10 @@ func registerRoutes(e *echo.Echo, h *Handler, reg *prometheus.Registry) {
 // registerAreaRoutes calls each area's route registration. Add one line
 // per area.
 func registerAreaRoutes(r routeTable, h *Handler) {
+	registerHostRoutes(r, h)
+	registerRemediationRoutes(r, h)
+	registerAPIRoutes(r, h)
+	registerConsoleRoutes(r, h)
 }
 
 // secureHeaders sets the browser protections every response carries. The
@@ -196,11 +219,17 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 }
 
 // Serve runs e on addr until ctx ends, then gives in-flight requests
-// until timeout to finish.
+// until timeout to finish. The address is bound before anything is logged,
+// so the log names the real port and a busy one fails at once.
 func Serve(ctx context.Context, e *echo.Echo, addr string, timeout time.Duration, log *slog.Logger) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (PALISADE_LISTEN_ADDR): %w", addr, err)
+	}
+	e.Listener = l
 	errc := make(chan error, 1)
-	go func() { errc <- e.Start(addr) }()
-	log.Info("HTTP server listening", slog.String("addr", addr))
+	go func() { errc <- e.Start("") }()
+	log.Info("HTTP server listening", slog.String("addr", l.Addr().String()))
 
 	select {
 	case err := <-errc:

@@ -72,6 +72,19 @@ func (ix *Index) Len() int {
 	return len(ix.byID)
 }
 
+// HasEcosystem reports whether any record in the index names a package of
+// ecosystem, so callers can tell "no vulnerabilities" from "no data".
+func (ix *Index) HasEcosystem(ecosystem string) bool {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	for k, b := range ix.byPkg {
+		if k.ecosystem == ecosystem && len(b.entries) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Add puts rec into the index, replacing any record with the same id. A
 // withdrawn record is never indexed, so adding the withdrawn version of a
 // record removes the old one. Parts of the record that ParseRecord warned

@@ -33,6 +33,9 @@ type Principal struct {
 	Email     string
 	Role      Role
 	SessionID int64
+	// TokenID is set when an API token authenticated the request; Name is
+	// then the token's name and Role its role.
+	TokenID int64
 	// CSRFBinding is what this principal's CSRF tokens are bound to; empty
 	// for the anonymous and for local mode, which bind to a browser cookie.
 	CSRFBinding string
@@ -40,7 +43,7 @@ type Principal struct {
 
 // Anonymous reports whether nobody is signed in.
 func (p Principal) Anonymous() bool {
-	return !p.Local && p.UserID == 0
+	return !p.Local && p.UserID == 0 && p.TokenID == 0
 }
 
 // Options are what New needs.
@@ -157,6 +160,8 @@ func (s *Service) RecordAudit(ctx context.Context, p Principal, e store.AuditEnt
 	case p.UserID != 0:
 		id := p.UserID
 		e.ActorKind, e.ActorUserID, e.ActorName = store.ActorUser, &id, p.Name
+	case p.TokenID != 0:
+		e.ActorKind, e.ActorName = store.ActorToken, TokenActorName(p.Name, p.TokenID)
 	case e.ActorKind == "":
 		e.ActorKind = store.ActorAnonymous
 	}

@@ -10,12 +10,16 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/palisadesec/palisade/internal/config"
+	"github.com/palisadesec/palisade/internal/exempt"
 	"github.com/palisadesec/palisade/internal/feeds"
 	"github.com/palisadesec/palisade/internal/inventory"
 	"github.com/palisadesec/palisade/internal/jobs"
+	"github.com/palisadesec/palisade/internal/notify"
 	"github.com/palisadesec/palisade/internal/registries"
 	"github.com/palisadesec/palisade/internal/scan"
+	"github.com/palisadesec/palisade/internal/secrets"
 	"github.com/palisadesec/palisade/internal/store"
+	"github.com/palisadesec/palisade/internal/trend"
 )
 
 // app holds the services a long-running process (serve or worker) wires
@@ -26,8 +30,12 @@ type app struct {
 	log        *slog.Logger
 	registries *registries.Manager
 	scans      *scan.Service
-	workers    *river.Workers
-	periodic   []*river.PeriodicJob
+	notify     *notify.Service
+	// queue inserts jobs (and in a worker process runs them); set by
+	// startJobs.
+	queue    *jobs.Client
+	workers  *river.Workers
+	periodic []*river.PeriodicJob
 }
 
 func newApp(cfg *config.Config, st *store.Store, log *slog.Logger) (*app, error) {
@@ -40,6 +48,9 @@ func newApp(cfg *config.Config, st *store.Store, log *slog.Logger) (*app, error)
 		return nil, fmt.Errorf("create scan scratch directory: %w", err)
 	}
 	a := &app{cfg: cfg, store: st, log: log, registries: mgr}
+	if a.notify, err = newNotifier(cfg, st, log); err != nil {
+		return nil, err
+	}
 	a.scans = scan.NewService(scan.Options{
 		Store: st, Registries: mgr, Images: scan.RegistrySource{},
 		Inventorier: scan.ImageInventorier{Options: inventory.Options{
@@ -47,6 +58,7 @@ func newApp(cfg *config.Config, st *store.Store, log *slog.Logger) (*app, error)
 			Limits: inventory.Limits{MaxLayerBytes: cfg.ScanMaxImageBytes},
 		}},
 		Matcher: scan.NewMatcher(st), Logger: log, UnhealthyLevels: cfg.UnhealthySeverities,
+		Notifier: a.notify,
 	})
 
 	a.workers = river.NewWorkers()
@@ -55,7 +67,12 @@ func newApp(cfg *config.Config, st *store.Store, log *slog.Logger) (*app, error)
 	river.AddWorker(a.workers, &scan.Worker{Service: a.scans})
 	river.AddWorker(a.workers, &scan.RematchWorker{Service: a.scans})
 	river.AddWorker(a.workers, &scan.PollWorker{Service: a.scans})
+	river.AddWorker(a.workers, &notify.DeliverWorker{Service: a.notify})
 	a.periodic = append(a.periodic, scan.PeriodicPoll())
+	river.AddWorker(a.workers, &exempt.LapseWorker{Service: exempt.NewService(st, cfg.UnhealthySeverities, log)})
+	a.periodic = append(a.periodic, exempt.PeriodicLapse())
+	river.AddWorker(a.workers, &trend.Worker{Store: st})
+	a.periodic = append(a.periodic, trend.Periodic())
 	if cfg.FeedSyncInterval > 0 {
 		a.periodic = append(a.periodic, feeds.PeriodicSync(cfg.FeedSyncInterval))
 	}
@@ -72,6 +89,8 @@ func (a *app) startJobs(ctx context.Context, runWorkers bool) (*jobs.Client, err
 			return nil, err
 		}
 		a.scans.UseQueue(inserter)
+		a.notify.UseQueue(inserter)
+		a.queue = inserter
 		a.log.Info("Background workers disabled in this process")
 		return nil, nil
 	}
@@ -82,6 +101,8 @@ func (a *app) startJobs(ctx context.Context, runWorkers bool) (*jobs.Client, err
 		return nil, err
 	}
 	a.scans.UseQueue(runner)
+	a.notify.UseQueue(runner)
+	a.queue = runner
 	if err := runner.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start background workers: %w", err)
 	}
@@ -102,4 +123,17 @@ func newSyncer(cfg *config.Config, st *store.Store, log *slog.Logger) *feeds.Syn
 		Ecosystems: cfg.FeedEcosystems,
 		MaxBytes:   cfg.FeedMaxDownloadBytes,
 	})
+}
+
+// newNotifier builds the webhook service; it seals webhook secrets with
+// PALISADE_SECRET_KEY like registry credentials.
+func newNotifier(cfg *config.Config, st *store.Store, log *slog.Logger) (*notify.Service, error) {
+	box, err := secrets.New(cfg.SecretKey)
+	if err != nil {
+		return nil, fmt.Errorf("PALISADE_SECRET_KEY: %w", err)
+	}
+	return notify.New(notify.Options{
+		Store: st, Box: box, Logger: log, BaseURL: cfg.BaseURL.String(),
+		Policy: notify.Policy{AllowPrivate: cfg.WebhookAllowPrivate},
+	}), nil
 }

@@ -165,17 +165,29 @@ func printFeedStatuses(w io.Writer, statuses []store.FeedStatus) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ECOSYSTEM\tADVISORIES\tWITHDRAWN\tRETIRED\tFEED VERSION\tIMPORTED\tDIGEST")
+	fmt.Fprintln(tw, "ECOSYSTEM\tADVISORIES\tWITHDRAWN\tRETIRED\tFEED VERSION\tIMPORTED\tDIGEST\tSOURCE")
 	for _, s := range statuses {
-		version, at, digest := "-", "-", "-"
+		version, at, digest, source := "-", "-", "-", "-"
 		if v := s.LastVersion; v != nil {
 			version = fmt.Sprint(v.ID)
 			at = v.ImportedAt.UTC().Format("2006-01-02 15:04:05Z")
 			digest = shortDigest(v.Digest)
+			source = describeSource(v.Source)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\n", s.Feed, s.Advisories, s.Withdrawn, s.Retired, version, at, digest)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", s.Feed, s.Advisories, s.Withdrawn, s.Retired, version, at, digest, source)
 	}
 	return tw.Flush()
+}
+
+// describeSource says where a feed version came from, and for the
+// shipped snapshot how old its data is.
+func describeSource(source string) string {
+	if rest, ok := strings.CutPrefix(source, "snapshot:"); ok {
+		if _, date, ok := strings.Cut(rest, "@"); ok {
+			return "shipped snapshot taken " + date + " (old: sync or import a current feed)"
+		}
+	}
+	return source
 }
 
 func shortDigest(d string) string {

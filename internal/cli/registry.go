@@ -143,11 +143,11 @@ func readSecretFile(path string, stdin io.Reader) (string, error) {
 }
 
 func printWebhook(w io.Writer, m *registries.Manager, r store.Registry, secret string) {
+	setup := registries.WebhookSetup{URL: m.WebhookURL(r), Secret: secret}
 	fmt.Fprintf(w, "Registry %q (id %d), %s.\n\n", r.Name, r.ID, r.URL)
-	fmt.Fprintf(w, "Webhook URL:    %s\nWebhook secret: %s\n\n", m.WebhookURL(r), secret)
-	fmt.Fprintf(w, "For a CNCF distribution registry (docker-registry), add to its config.yml:\n\n")
-	fmt.Fprintf(w, "notifications:\n  endpoints:\n    - name: palisade\n      url: %s\n      headers:\n        Authorization: [\"Bearer %s\"]\n      timeout: 5s\n      threshold: 5\n      backoff: 10s\n\n", m.WebhookURL(r), secret)
-	fmt.Fprintf(w, "For Harbor, add a webhook of type HTTP for \"Artifact pushed\" with that URL and\nthe secret as its Auth Header.\n")
+	fmt.Fprintf(w, "Webhook URL:    %s\nWebhook secret: %s\n\n", setup.URL, setup.Secret)
+	fmt.Fprintf(w, "%s\n\n%s\n", registries.DistributionIntro, setup.DistributionConfig())
+	fmt.Fprintln(w, registries.HarborInstructions)
 }
 
 func newRegistryListCommand() *cobra.Command {
@@ -191,6 +191,9 @@ func newRegistryShowCommand() *cobra.Command {
 		Short: "Print a registry's webhook URL and secret again",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "env" {
+				return fmt.Errorf("--format %q: use text or env", format)
+			}
 			return withRegistries(cmd, func(ctx context.Context, m *registries.Manager) error {
 				r, err := m.ByName(ctx, args[0])
 				if err != nil {

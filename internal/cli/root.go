@@ -39,7 +39,9 @@ Settings come from PALISADE_* environment variables; see the README.`,
 		newMigrateCommand(),
 		newFeedsCommand(),
 		newRegistryCommand(),
+		newHostsCommand(),
 		newScanCommand(),
+		newTokensCommand(),
 		newVersionCommand(),
 	)
 	return root

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,7 +93,8 @@ func runScan(cmd *cobra.Command, f scanFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	matcher, feedVersion, cleanup, err := f.matcher(ctx, cmd, log)
+	cfg, cfgErr := config.Load()
+	matcher, feedVersion, cleanup, err := f.matcher(ctx, cfg, cfgErr)
 	if err != nil {
 		return err
 	}
@@ -101,6 +104,10 @@ func runScan(cmd *cobra.Command, f scanFlags, args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfgErr == nil {
+		report.UnhealthyLevels = cfg.UnhealthySeverities
+	}
+	warnUnchecked(cmd.ErrOrStderr(), inv, matcher)
 	if err := f.write(cmd.OutOrStdout(), report); err != nil {
 		return err
 	}
@@ -155,7 +162,17 @@ func (f *scanFlags) inventory(ctx context.Context, args []string, log *slog.Logg
 	if err != nil {
 		return "", nil, fmt.Errorf("scan %s: %w", target, err)
 	}
-	return target, scan.FromInventory(res), nil
+	inv := scan.FromInventory(res)
+	if d, err := img.Digest(); err == nil {
+		inv.Digest = d.String()
+	}
+	if cf, err := img.ConfigFile(); err == nil && cf.OS != "" {
+		inv.Platform = cf.OS + "/" + cf.Architecture
+		if cf.Variant != "" {
+			inv.Platform += "/" + cf.Variant
+		}
+	}
+	return target, inv, nil
 }
 
 // image opens the target image from a registry, a tarball or a layout.
@@ -222,14 +239,13 @@ func firstLayoutImage(dir string) (v1.Image, error) {
 
 // matcher loads advisories from --db files, or from the configured
 // database when none is given.
-func (f *scanFlags) matcher(ctx context.Context, cmd *cobra.Command, log *slog.Logger) (*scan.Matcher, string, func(), error) {
+func (f *scanFlags) matcher(ctx context.Context, cfg *config.Config, cfgErr error) (*scan.Matcher, string, func(), error) {
 	if len(f.dbPaths) > 0 {
 		ix, desc, err := indexFromFiles(f.dbPaths)
 		return scan.NewStaticMatcher(ix), desc, func() {}, err
 	}
-	cfg, err := config.Load()
-	if err != nil {
-		return nil, "", nil, fmt.Errorf("invalid configuration (or pass --db to scan without a database):\n%w", err)
+	if cfgErr != nil {
+		return nil, "", nil, fmt.Errorf("invalid configuration (or pass --db to scan without a database):\n%w", cfgErr)
 	}
 	pool, err := store.OpenPool(ctx, cfg.DatabaseURL, 4)
 	if err != nil {
@@ -238,7 +254,7 @@ func (f *scanFlags) matcher(ctx context.Context, cmd *cobra.Command, log *slog.L
 	st := store.New(pool)
 	if err := st.CheckSchema(ctx); err != nil {
 		pool.Close()
-		return nil, "", nil, fmt.Errorf("advisory database: %w (or pass --db to scan without a database)", err)
+		return nil, "", nil, fmt.Errorf("advisory database: %w (set PALISADE_DATABASE_URL, after make run: . .data/palisade.env; or pass --db to scan without a database)", err)
 	}
 	desc := "database (no feed imported)"
 	if v, err := st.LatestFeedVersion(ctx); err == nil {
@@ -288,14 +304,29 @@ func buildReport(ctx context.Context, target string, inv *scan.Inventory, m *sca
 	}
 	findings, _ := scan.Match(prep.Index, inv.Packages)
 	r := &export.Report{
-		Target: target, FeedVersion: feedVersion, GeneratedAt: time.Now().UTC(),
-		ToolVersion: buildinfo.Version, Packages: inv.Packages,
+		Target: target, Digest: inv.Digest, Platform: inv.Platform, FeedVersion: feedVersion,
+		GeneratedAt: time.Now().UTC(), ToolVersion: buildinfo.Version, Packages: inv.Packages,
+		Layers: inv.Layers,
 	}
 	r.OS.ID, r.OS.Version, r.OS.Name = inv.OS.ID, inv.OS.Version, inv.OS.Name
 	for _, fr := range findings {
 		r.Findings = append(r.Findings, export.Finding{FindingRecord: fr, Package: inv.Packages[fr.PackageIndex]})
 	}
 	return r, nil
+}
+
+// warnUnchecked says which ecosystems had no advisories at all, so a
+// short report is not taken for a clean image.
+func warnUnchecked(w io.Writer, inv *scan.Inventory, m *scan.Matcher) {
+	counts := map[string]int{}
+	for _, p := range inv.Packages {
+		counts[p.Ecosystem]++
+	}
+	for _, eco := range slices.Sorted(maps.Keys(counts)) {
+		if !m.Covers(eco) {
+			fmt.Fprintf(w, "note: no advisories loaded for %s; its %d %s were not checked\n", eco, counts[eco], pluralWord(counts[eco], "package"))
+		}
+	}
 }
 
 func (f *scanFlags) write(stdout io.Writer, r *export.Report) (err error) {

@@ -14,6 +14,7 @@ import (
 	"github.com/palisadesec/palisade/internal/auth"
 	"github.com/palisadesec/palisade/internal/buildinfo"
 	"github.com/palisadesec/palisade/internal/config"
+	"github.com/palisadesec/palisade/internal/hosts"
 	"github.com/palisadesec/palisade/internal/jobs"
 	"github.com/palisadesec/palisade/internal/store"
 	"github.com/palisadesec/palisade/web"
@@ -62,6 +63,11 @@ func runServe(cmd *cobra.Command, withHTTP bool) error {
 
 	if cfg.MigrateOnStart {
 		if err := migrateWhenReachable(ctx, cfg, log); err != nil {
+			if ctx.Err() != nil {
+				// Stopped while waiting for the database: not a failure.
+				log.Info("Palisade stopped before the database was reachable")
+				return nil
+			}
 			return err
 		}
 	}
@@ -112,6 +118,9 @@ func serveHTTP(ctx context.Context, a *app) error {
 		Store:      a.store,
 		Scans:      a.scans,
 		Registries: a.registries,
+		Hosts:      hosts.New(a.store, log),
+		Jobs:       a.queue,
+		Webhooks:   a.notify,
 		Auth:       authn,
 	})
 	return web.Serve(ctx, e, cfg.ListenAddr, cfg.ShutdownTimeout, log)

@@ -52,6 +52,8 @@ type Config struct {
 
 	UnhealthySeverities []string
 	ScanMaxImageBytes   int64
+
+	WebhookAllowPrivate bool
 }
 
 // LocalMode reports whether no OIDC provider is configured. In local mode the
@@ -139,7 +141,12 @@ var options = []option{
 			return
 		}},
 	{name: "PALISADE_LOG_LEVEL", def: "info", help: "debug, info, warn or error",
-		parse: func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+		parse: func(c *Config, v string) error {
+			if c.LogLevel.UnmarshalText([]byte(v)) != nil {
+				return fmt.Errorf("must be debug, info, warn or error, got %q", v)
+			}
+			return nil
+		}},
 	{name: "PALISADE_LOG_FORMAT", def: "text", help: "text or json",
 		parse: func(c *Config, v string) error {
 			if v != "text" && v != "json" {
@@ -283,6 +290,9 @@ var options = []option{
 			c.ScanMaxImageBytes = n
 			return nil
 		}},
+	{name: "PALISADE_WEBHOOK_ALLOW_PRIVATE", def: "false",
+		help:  "let outgoing webhooks reach loopback and private addresses (link-local and metadata addresses are always refused)",
+		parse: func(c *Config, v string) (err error) { c.WebhookAllowPrivate, err = parseBool(v); return }},
 }
 
 // Load reads every setting from the process environment.

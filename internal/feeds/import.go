@@ -56,6 +56,9 @@ func (im *Importer) ImportPath(ctx context.Context, p string) (store.FeedVersion
 			return advisory.ReadDir(p, im.limits, fn)
 		})
 	}
+	if strings.HasSuffix(p, ".json") {
+		return store.FeedVersion{}, fmt.Errorf("import %s: give an OSV all.zip or a directory of .json records, not a single record file (put it in a directory)", p)
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return store.FeedVersion{}, fmt.Errorf("import %s: %w", p, err)
@@ -119,6 +122,12 @@ func (im *Importer) importFrom(ctx context.Context, source, digest string, full 
 	}
 	// Problems past the reader's cap were counted but not listed.
 	imp.CountRejected(stats.ProblemsDropped)
+	if stats.Read == 0 && stats.Rejected+stats.Skipped > 0 {
+		// Nothing usable: most likely not an advisory source at all. A full
+		// feed would otherwise retire everything it no longer "holds".
+		return store.FeedVersion{}, fmt.Errorf("import %s: no valid OSV record among %d entries (first problem: %s)",
+			source, stats.Rejected+stats.Skipped, firstProblem(stats))
+	}
 	v, err := imp.Commit(ctx)
 	if err != nil {
 		return store.FeedVersion{}, err
@@ -128,6 +137,14 @@ func (im *Importer) importFrom(ctx context.Context, source, digest string, full 
 		slog.Int("unchanged", v.Unchanged), slog.Int("retired", v.Retired), slog.Int("rejected", v.Rejected),
 		slog.Int("warned", stats.Warned))
 	return v, nil
+}
+
+func firstProblem(stats advisory.Stats) string {
+	if len(stats.Problems) == 0 {
+		return "none listed"
+	}
+	p := stats.Problems[0]
+	return p.Entry + ": " + p.Reason
 }
 
 // toStored derives the stored form of a record.

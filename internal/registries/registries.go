@@ -125,7 +125,25 @@ func (s *Settings) Validate() error {
 	if s.PollInterval != 0 && s.PollInterval < time.Minute {
 		errs = append(errs, errors.New("poll interval: at least one minute, or 0 for none"))
 	}
-	return errors.Join(errs...)
+	if len(errs) == 0 {
+		return nil
+	}
+	return &InvalidSettingsError{Problems: errs}
+}
+
+// InvalidSettingsError lists every problem Validate found, so a form can
+// show them all at once. It reads like errors.Join of the problems.
+type InvalidSettingsError struct {
+	Problems []error
+}
+
+func (e *InvalidSettingsError) Error() string {
+	return errors.Join(e.Problems...).Error()
+}
+
+// Unwrap returns the problems.
+func (e *InvalidSettingsError) Unwrap() []error {
+	return e.Problems
 }
 
 func checkPatterns(field string, patterns []string) []error {

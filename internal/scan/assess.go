@@ -27,25 +27,9 @@ func ImageAssessment(imageID int64, sum store.ImageSummary, res *store.ScanResul
 		ResourceKind:     "image",
 		ResourceID:       imageID,
 		Status:           status,
-		Severity:         worstOf(sum),
+		Severity:         sum.Worst(),
 		Details:          b,
 	}
-}
-
-func worstOf(sum store.ImageSummary) string {
-	switch {
-	case sum.Critical > 0:
-		return "critical"
-	case sum.High > 0:
-		return "high"
-	case sum.Medium > 0:
-		return "medium"
-	case sum.Low > 0:
-		return "low"
-	case sum.Unknown > 0:
-		return "unknown"
-	}
-	return "none"
 }
 
 // RemediationSteps turns findings into what to do: one upgrade per package

@@ -108,6 +108,14 @@ func (m *Matcher) load(ctx context.Context, ecosystems []string) error {
 	return nil
 }
 
+// Covers reports whether the loaded advisories name any package of the
+// ecosystem, so callers can say which packages went unchecked.
+func (m *Matcher) Covers(ecosystem string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.index != nil && m.index.HasEcosystem(ecosystem)
+}
+
 // MatchKey is what a stored package is looked up by, with the same rules
 // as the inventory (source packages for Debian and Ubuntu, origins for
 // Alpine).

@@ -110,6 +110,7 @@ func (s *Service) rematchImage(ctx context.Context, im store.StoredImage, prep P
 	if plan.Empty() {
 		return plan.Counts, nil
 	}
+	since := time.Now()
 	err := pgx.BeginFunc(ctx, s.Store.Pool(), func(tx pgx.Tx) error {
 		if err := s.Store.ApplyRematchTx(ctx, tx, plan, prep.FeedVersionID); err != nil {
 			return err
@@ -117,6 +118,9 @@ func (s *Service) rematchImage(ctx context.Context, im store.StoredImage, prep P
 		res := &store.ScanResult{Layers: im.Layers, Packages: im.Packages, Findings: findings}
 		return s.assess(ctx, tx, im.ID, res)
 	})
+	if err == nil && plan.Counts.New > 0 {
+		s.notifyFindings(ctx, 0, []int64{im.ID}, since)
+	}
 	return plan.Counts, err
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/jackc/pgx/v5"
@@ -49,6 +50,9 @@ type OS struct {
 
 // Inventory is what an image contains.
 type Inventory struct {
+	// Digest and Platform identify the image, when it is one.
+	Digest   string
+	Platform string
 	OS       OS
 	Layers   []store.LayerRecord
 	Packages []store.PackageRecord
@@ -69,6 +73,8 @@ type Options struct {
 	Logger      *slog.Logger
 	// UnhealthyLevels are the severities that make an image unhealthy.
 	UnhealthyLevels []string
+	// Notifier, when set, hears of failed scans and new findings.
+	Notifier Notifier
 }
 
 // Service runs scans and queues them.
@@ -218,6 +224,8 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if markErr := s.Store.MarkScanFailed(context.WithoutCancel(ctx), sc.ID, reason); markErr != nil {
 		return errors.Join(err, markErr)
 	}
+	sc.Attempts = job.Attempt
+	s.notifyFailed(context.WithoutCancel(ctx), sc, reason)
 	return river.JobCancel(err)
 }
 
@@ -290,7 +298,9 @@ func (s *Service) scanImage(ctx context.Context, pi PlatformImage) (*store.ScanR
 }
 
 func (s *Service) save(ctx context.Context, sc store.Scan, conn registries.Connection, images []PlatformImage, results []*store.ScanResult) error {
-	return pgx.BeginFunc(ctx, s.Store.Pool(), func(tx pgx.Tx) error {
+	since := time.Now()
+	var imageIDs []int64
+	err := pgx.BeginFunc(ctx, s.Store.Pool(), func(tx pgx.Tx) error {
 		repoID, err := s.Store.UpsertRepositoryTx(ctx, tx, conn.ID, sc.Repository)
 		if err != nil {
 			return err
@@ -310,12 +320,17 @@ func (s *Service) save(ctx context.Context, sc store.Scan, conn registries.Conne
 			if err != nil {
 				return err
 			}
+			imageIDs = append(imageIDs, imageID)
 			if err := s.assess(ctx, tx, imageID, res); err != nil {
 				return err
 			}
 		}
 		return s.Store.MarkScanDoneTx(ctx, tx, sc.ID, refDigest)
 	})
+	if err == nil {
+		s.notifyFindings(ctx, sc.ID, imageIDs, since)
+	}
+	return err
 }
 
 // assess updates the image's counts, health and recommendation.

@@ -257,21 +257,41 @@ type ImageSummary struct {
 	Healthy                              bool
 }
 
+// Worst returns the highest severity with an open finding, or "none".
+func (s ImageSummary) Worst() string {
+	switch {
+	case s.Critical > 0:
+		return "critical"
+	case s.High > 0:
+		return "high"
+	case s.Medium > 0:
+		return "medium"
+	case s.Low > 0:
+		return "low"
+	case s.Unknown > 0:
+		return "unknown"
+	}
+	return "none"
+}
+
 // RefreshImageSummaryTx recounts an image's open findings by severity and
 // sets its health: healthy when no open finding has one of the unhealthy
-// levels.
+// levels. Findings covered by an active exemption are left out of both.
 func (s *Store) RefreshImageSummaryTx(ctx context.Context, tx pgx.Tx, imageID int64, unhealthyLevels []string) (ImageSummary, error) {
 	var sum ImageSummary
 	err := tx.QueryRow(ctx, `
 		WITH c AS (
 			SELECT
-				count(*) FILTER (WHERE severity_level = 'critical') AS critical,
-				count(*) FILTER (WHERE severity_level = 'high') AS high,
-				count(*) FILTER (WHERE severity_level = 'medium') AS medium,
-				count(*) FILTER (WHERE severity_level = 'low') AS low,
-				count(*) FILTER (WHERE severity_level IN ('unknown', 'none')) AS unknown,
-				count(*) FILTER (WHERE severity_level = ANY($2)) AS unhealthy
-			FROM findings WHERE image_id = $1 AND status = 'open'
+				count(*) FILTER (WHERE f.severity_level = 'critical') AS critical,
+				count(*) FILTER (WHERE f.severity_level = 'high') AS high,
+				count(*) FILTER (WHERE f.severity_level = 'medium') AS medium,
+				count(*) FILTER (WHERE f.severity_level = 'low') AS low,
+				count(*) FILTER (WHERE f.severity_level IN ('unknown', 'none')) AS unknown,
+				count(*) FILTER (WHERE f.severity_level = ANY($2)) AS unhealthy
+			FROM findings f
+			JOIN image_packages p ON p.id = f.package_id
+			JOIN images i ON i.id = f.image_id
+			WHERE f.image_id = $1 AND f.status = 'open' AND NOT `+findingExempt("f", "p", "i")+`
 		)
 		UPDATE images SET critical_count = c.critical, high_count = c.high, medium_count = c.medium,
 			low_count = c.low, unknown_count = c.unknown, healthy = (c.unhealthy = 0)
