@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -49,13 +50,24 @@ func signInAtProvider(t *testing.T, ctx context.Context, username string) {
 	}
 }
 
+// text reads an element's visible text in one JavaScript call, waiting up
+// to 15 s for it to exist. Reading by node id (chromedp.Text) races with
+// htmx and page loads replacing the element between finding and reading.
 func text(t *testing.T, ctx context.Context, css string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))
-	if err != nil {
-		t.Fatalf("read %s: %v", css, err)
+	expr := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? e.innerText : null })()`, css)
+	deadline := time.Now().Add(15 * time.Second)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[*string](expr))
+		if err == nil && s != nil {
+			return strings.TrimSpace(*s)
+		}
+		lastErr = err
+		time.Sleep(100 * time.Millisecond)
 	}
-	return strings.TrimSpace(s)
+	t.Fatalf("read %s: no such element within 15s (%v)", css, lastErr)
+	return ""
 }
 
 func location(t *testing.T, ctx context.Context) string {

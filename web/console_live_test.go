@@ -14,14 +14,17 @@ import (
 	"github.com/palisadesec/palisade/internal/store"
 )
 
-func TestScansPollOnlyWhileAScanIsActive(t *testing.T) {
+// TestScansPollFastWhileAScanIsActive: the scans list polls every two
+// seconds while a scan is queued or running and every ten otherwise, so a
+// scan that a push starts shows up without a reload.
+func TestScansPollFastWhileAScanIsActive(t *testing.T) {
 	s := newPagesServer(t)
 	f := seedPages(t, s)
 	ctx := context.Background()
 
 	idle := s.page(t, request{path: "/scans", role: "viewer"})
-	if idle.Find(`#scans-live[hx-trigger]`).Length() != 0 || testid(idle, "scan-activity") != "No scan is queued or running." {
-		t.Errorf("idle scans page polls or says %q", testid(idle, "scan-activity"))
+	if trig, _ := idle.Find(`#scans-live`).Attr("hx-trigger"); trig != "every 10s" || testid(idle, "scan-activity") != "No scan is queued or running." {
+		t.Errorf("idle scans page: trigger %q, says %q; want every 10s", trig, testid(idle, "scan-activity"))
 	}
 
 	var running int64
@@ -40,7 +43,7 @@ func TestScansPollOnlyWhileAScanIsActive(t *testing.T) {
 		t.Errorf("activity = %q", got)
 	}
 
-	// The scan ends: the next poll fires scans-finished and stops polling.
+	// The scan ends: the next poll fires scans-finished and slows down.
 	if _, err := s.store.Pool().Exec(ctx, `UPDATE scans SET state = 'failed', reason = 'pull: unauthorized', finished_at = now() + interval '1 second' WHERE id = $1`, running); err != nil {
 		t.Fatal(err)
 	}
@@ -49,8 +52,8 @@ func TestScansPollOnlyWhileAScanIsActive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Header().Get("HX-Trigger") != scansFinishedEvent || doc.Find(`#scans-live[hx-trigger]`).Length() != 0 {
-		t.Errorf("poll after the end: HX-Trigger %q, still polling %d", rec.Header().Get("HX-Trigger"), doc.Find(`#scans-live[hx-trigger]`).Length())
+	if trig, _ := doc.Find(`#scans-live`).Attr("hx-trigger"); rec.Header().Get("HX-Trigger") != scansFinishedEvent || trig != "every 10s" {
+		t.Errorf("poll after the end: HX-Trigger %q, trigger %q; want the event and every 10s", rec.Header().Get("HX-Trigger"), trig)
 	}
 	if got := testid(doc, "scan-reason"); got != "pull: unauthorized" {
 		t.Errorf("failed scan's reason = %q", got)

@@ -271,8 +271,8 @@ func TestOverviewShowsFiguresTrendAndAdvisoryAge(t *testing.T) {
 	if rows := doc.Find(`[data-testid="recent-scans"] [data-testid="scan-row"]`).Length(); rows != 1 {
 		t.Errorf("latest scans show %d rows, want the one done", rows)
 	}
-	if doc.Find(`[data-testid="recent-scans"][hx-trigger]`).Length() != 0 {
-		t.Error("the latest scans poll although no scan is queued or running")
+	if trig, _ := doc.Find(`[data-testid="recent-scans"]`).Attr("hx-trigger"); trig != "every 10s" {
+		t.Errorf("the latest scans poll with %q while idle, want every 10s", trig)
 	}
 }
 

@@ -64,10 +64,14 @@ func (h *Handler) liveScans(c echo.Context, q scansQuery, id, pollPath string, s
 	if seen := c.QueryParam("seen"); seen != "" && seen != token {
 		c.Response().Header().Set("HX-Trigger", scansFinishedEvent)
 	}
+	// Poll fast while something is scanning, slowly otherwise, so a scan
+	// that a push starts shows up without a reload.
+	v := q.values()
+	v.Set("seen", token)
+	m.PollURL = withQuery(pollPath, v)
+	m.PollEvery = "10s"
 	if act.Active() {
-		v := q.values()
-		v.Set("seen", token)
-		m.PollURL = withQuery(pollPath, v)
+		m.PollEvery = "2s"
 	}
 	if size == 0 {
 		m.ExportURL = withQuery("/scans/export.csv", scansQuery{State: q.State, Trigger: q.Trigger}.values())

@@ -39,9 +39,11 @@ type LiveModel struct {
 	Pager    components.Pager
 	// ExportURL is empty on the overview.
 	ExportURL string
-	// PollURL, set while a scan is queued or running, is polled every two
-	// seconds; without it polling stops.
-	PollURL string
+	// PollURL is polled every PollEvery: every two seconds while a scan is
+	// queued or running, and slowly while none is, so a scan started by a
+	// push appears without a reload. Without it polling stops.
+	PollURL   string
+	PollEvery string
 	// Filtered says that a filter is set, for the empty message.
 	Filtered bool
 }
@@ -77,4 +79,12 @@ var States = []Option{
 // Triggers are the trigger filter's choices.
 var Triggers = []Option{
 	{"push", "Push"}, {"poll", "Catalog poll"}, {"manual", "Rescan"}, {"tag_moved", "Tag moved"},
+}
+
+// activeAttr says whether a scan is queued or running, for tests and CSS.
+func activeAttr(m LiveModel) string {
+	if m.Activity.Queued+m.Activity.Running > 0 {
+		return "true"
+	}
+	return "false"
 }
