@@ -20,6 +20,6 @@ func (h *Handler) hostList(c echo.Context) error {
 	}
 	section.HideHeading = true
 	return render(c, http.StatusOK, hostsview.List(hostsview.ListModel{
-		Page: h.page(c, "Docker hosts", "containers"), Section: section,
+		Page: h.page(c, "Docker hosts", "hosts"), Section: section,
 	}))
 }

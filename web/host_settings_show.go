@@ -38,7 +38,7 @@ func (h *Handler) hostSettingsModel(c echo.Context, lifetime string) (hostsview.
 		return hostsview.SettingsModel{}, err
 	}
 
-	m := hostsview.SettingsModel{Page: h.page(c, "Enrol Docker hosts", "containers")}
+	m := hostsview.SettingsModel{Page: h.page(c, "Enrol Docker hosts", "host-settings")}
 	for _, l := range hostTokenLifetimes {
 		m.ExpiryChoices = append(m.ExpiryChoices, hostsview.Choice{Value: l.value, Label: l.label, Selected: l.value == lifetime})
 	}

@@ -64,6 +64,14 @@ func (h *Handler) findingsModel(ctx context.Context, im store.ImageDetail, q fin
 	if err != nil {
 		return images.FindingsModel{}, err
 	}
+	// A page past the end (an old link, a hand-edited URL) shows the last
+	// page rather than claiming the image has no findings.
+	if last := (total + store.DefaultPageSize - 1) / store.DefaultPageSize; len(rows) == 0 && total > 0 && q.Page > last {
+		q = q.withPage(last)
+		if rows, total, err = h.store.ImageFindings(ctx, q.filter(im.ID), store.Paging{Page: q.Page}); err != nil {
+			return images.FindingsModel{}, err
+		}
+	}
 	m := images.FindingsModel{
 		Action: path, Filters: q.Filters, Filtered: q.filtered(), ClearURL: path,
 		ExportURL: withQuery(path+"/export.csv", q.withPage(1).values()),

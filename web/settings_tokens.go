@@ -27,7 +27,7 @@ func settingsTime(t *time.Time, none string) string {
 
 // tokensModel builds the tokens page with its list.
 func (h *Handler) tokensModel(c echo.Context) (settings.TokensModel, error) {
-	m := settings.TokensModel{Page: h.page(c, "API tokens", "settings"), ExpiryChoices: tokenExpiries}
+	m := settings.TokensModel{Page: h.page(c, "API tokens", "tokens"), ExpiryChoices: tokenExpiries}
 	for _, r := range []auth.Role{auth.RoleViewer, auth.RoleOperator, auth.RoleAdmin} {
 		m.Roles = append(m.Roles, settings.Choice{Value: r.String(), Label: r.String(), Selected: r == auth.RoleViewer})
 	}
@@ -66,7 +66,7 @@ func (h *Handler) settingsTokenCreate(c echo.Context) error {
 			return listErr
 		}
 		m.Error, m.Name = strings.ReplaceAll(err.Error(), "\n", "; "), name
-		return render(c, http.StatusUnprocessableEntity, settings.Tokens(m))
+		return render(c, http.StatusOK, settings.Tokens(m)) // 200 so htmx shows the errors (STYLE.md)
 	}
 	_, token, err := h.issueToken(c, spec)
 	if err != nil {

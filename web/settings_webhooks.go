@@ -21,7 +21,7 @@ var eventLabels = map[string]string{
 
 // webhooksModel builds the webhooks page with its list.
 func (h *Handler) webhooksModel(c echo.Context, in notify.Input) (settings.WebhooksModel, error) {
-	m := settings.WebhooksModel{Page: h.page(c, "Outgoing webhooks", "settings"), Name: in.Name, URL: in.URL}
+	m := settings.WebhooksModel{Page: h.page(c, "Outgoing webhooks", "webhooks"), Name: in.Name, URL: in.URL}
 	if h.notify != nil {
 		m.AllowPrivate = h.notify.Policy().AllowPrivate
 	}
@@ -73,7 +73,7 @@ func (h *Handler) settingsWebhookCreate(c echo.Context) error {
 			return listErr
 		}
 		m.Error = strings.ReplaceAll(bad.Error(), "\n", "; ")
-		return render(c, http.StatusUnprocessableEntity, settings.Webhooks(m))
+		return render(c, http.StatusOK, settings.Webhooks(m)) // 200 so htmx shows the errors (STYLE.md)
 	}
 	if err != nil {
 		return err
@@ -101,7 +101,7 @@ func (h *Handler) settingsWebhookShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m := settings.WebhookModel{Page: h.page(c, w.Name, "settings"), Webhook: webhookRow(w)}
+	m := settings.WebhookModel{Page: h.page(c, w.Name, "webhooks"), Webhook: webhookRow(w)}
 	for _, d := range list {
 		created := d.CreatedAt
 		row := settings.DeliveryRow{UUID: d.UUID, Event: d.Event, State: d.State, CreatedAt: settingsTime(&created, "")}

@@ -298,3 +298,43 @@ func TestPermanentFailureEndsScanWithReason(t *testing.T) {
 		t.Errorf("scan = %s after %d attempts (%q), want failed after 1 with the registry's reason", sc.State, sc.Attempts, sc.Reason)
 	}
 }
+
+// A rescan of the same digest keeps every finding's id and first-seen
+// time, so exemptions, links and API clients that name a finding by id
+// keep working.
+func TestRescanKeepsFindingIDs(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	if _, err := f.importer.ImportPath(ctx, writeZip(t, recPYSEC, recGHSA, recNoFix)); err != nil {
+		t.Fatal(err)
+	}
+	ids := func() map[string]string {
+		rows, err := f.pool.Query(ctx, `SELECT vuln_id, id::text || '@' || first_seen_at::text || '/' || status FROM findings ORDER BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for rows.Next() {
+			var k, v string
+			rows.Scan(&k, &v)
+			out[k] = v
+		}
+		return out
+	}
+	scanOnce := func(force bool) {
+		t.Helper()
+		q, err := f.svc.Enqueue(ctx, scan.Request{RegistryID: f.registry.ID, Repository: "app", Reference: "v1", Trigger: scan.TriggerManual, Force: force})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc := f.waitForScan(t, q.ScanID); sc.State != store.ScanDone {
+			t.Fatalf("scan: %s %s", sc.State, sc.Reason)
+		}
+	}
+	scanOnce(false)
+	first := ids()
+	scanOnce(true)
+	if got := ids(); len(got) != 2 || got["CVE-2099-1000"] != first["CVE-2099-1000"] || got["PYSEC-2099-2"] != first["PYSEC-2099-2"] {
+		t.Errorf("after a rescan findings are %v, want the same ids and first-seen times as %v", got, first)
+	}
+}

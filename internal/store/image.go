@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -124,49 +125,107 @@ func (s *Store) ImageScanned(ctx context.Context, registryID int64, repository, 
 	return scanned, err
 }
 
-// SaveScanResultTx writes one image's layers, packages and findings,
-// replacing what an earlier scan of the same digest stored. Findings seen
-// before keep the time they were first seen.
+// SaveScanResultTx writes one image's layers, packages and findings. A
+// rescan of the same digest keeps the ids of packages and findings it
+// finds again (so exemptions, links and API clients that name a finding
+// keep working, and first-seen times stay), adds new ones, removes
+// packages that are gone and closes findings that no longer match as
+// fixed.
 func (s *Store) SaveScanResultTx(ctx context.Context, tx pgx.Tx, res *ScanResult) (int64, error) {
 	imageID, err := upsertImage(ctx, tx, res)
-	if err != nil {
-		return 0, err
-	}
-	firstSeen, err := previousFirstSeen(ctx, tx, imageID)
 	if err != nil {
 		return 0, err
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM image_layers WHERE image_id = $1`, imageID); err != nil {
 		return 0, err
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM image_packages WHERE image_id = $1`, imageID); err != nil {
-		return 0, err
-	}
 	if err := insertLayers(ctx, tx, imageID, res.Layers); err != nil {
 		return 0, err
 	}
-	if err := insertPackages(ctx, tx, imageID, res.Packages); err != nil {
+	if err := syncPackages(ctx, tx, imageID, res.Packages); err != nil {
 		return 0, err
 	}
+	packageIDs := make([]int64, 0, len(res.Findings))
+	vulnIDs := make([]string, 0, len(res.Findings))
+	b := &pgx.Batch{}
 	for i := range res.Findings {
 		f := &res.Findings[i]
 		f.PackageID = res.Packages[f.PackageIndex].ID
+		packageIDs, vulnIDs = append(packageIDs, f.PackageID), append(vulnIDs, f.VulnID)
+		queueFindingUpsert(b, imageID, *f, res.FeedVersionID)
 	}
-	key := func(p PackageRecord, vuln string) string {
-		return p.Type + "\x00" + p.Ecosystem + "\x00" + p.Name + "\x00" + p.Version + "\x00" + vuln
-	}
-	b := &pgx.Batch{}
-	for _, f := range res.Findings {
-		seen, ok := firstSeen[key(res.Packages[f.PackageIndex], f.VulnID)]
-		if !ok {
-			seen = time.Now()
-		}
-		queueFindingInsert(b, imageID, f, res.FeedVersionID, seen)
-	}
+	b.Queue(`
+		UPDATE findings SET status = 'fixed', resolved_at = now(), feed_version_id = $4
+		WHERE image_id = $1 AND status = 'open'
+		  AND (package_id, vuln_id) NOT IN (SELECT * FROM unnest($2::bigint[], $3::text[]))`,
+		imageID, packageIDs, vulnIDs, res.FeedVersionID)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return 0, fmt.Errorf("write findings: %w", err)
 	}
 	return imageID, nil
+}
+
+// packageKey identifies a package across scans of one image.
+func packageKey(p PackageRecord) string {
+	return strings.Join([]string{p.Type, p.Ecosystem, p.Name, p.Version, p.SourceName, p.SourceVersion,
+		p.PURL, strings.Join(p.Paths, "\x01")}, "\x00")
+}
+
+// syncPackages gives every package of pkgs an id, reusing the id of the
+// same package stored by an earlier scan of the image, and deletes stored
+// packages the scan no longer found (their findings go with them).
+func syncPackages(ctx context.Context, tx pgx.Tx, imageID int64, pkgs []PackageRecord) error {
+	rows, err := tx.Query(ctx, `
+		SELECT id, type, ecosystem, name, version, source_name, source_version, purl, paths
+		FROM image_packages WHERE image_id = $1`, imageID)
+	if err != nil {
+		return fmt.Errorf("read stored packages: %w", err)
+	}
+	stored := map[string]int64{}
+	var p PackageRecord
+	_, err = pgx.ForEachRow(rows, []any{&p.ID, &p.Type, &p.Ecosystem, &p.Name, &p.Version, &p.SourceName,
+		&p.SourceVersion, &p.PURL, &p.Paths}, func() error {
+		stored[packageKey(p)] = p.ID
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+
+	var fresh []int
+	kept := make([]int64, 0, len(pkgs))
+	b := &pgx.Batch{}
+	for i := range pkgs {
+		id, ok := stored[packageKey(pkgs[i])]
+		if !ok {
+			fresh = append(fresh, i)
+			continue
+		}
+		delete(stored, packageKey(pkgs[i]))
+		pkgs[i].ID = id
+		kept = append(kept, id)
+		b.Queue(`UPDATE image_packages SET layer_index = $2, layer_diff_id = $3 WHERE id = $1`,
+			id, pkgs[i].LayerIndex, pkgs[i].LayerDiffID)
+	}
+	gone := make([]int64, 0, len(stored))
+	for _, id := range stored {
+		gone = append(gone, id)
+	}
+	b.Queue(`DELETE FROM image_packages WHERE id = ANY($1)`, gone)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("update stored packages: %w", err)
+	}
+	newPkgs := make([]PackageRecord, len(fresh))
+	for j, i := range fresh {
+		newPkgs[j] = pkgs[i]
+	}
+	if err := insertPackages(ctx, tx, imageID, newPkgs); err != nil {
+		return err
+	}
+	for j, i := range fresh {
+		pkgs[i].ID = newPkgs[j].ID
+	}
+	return nil
 }
 
 func upsertImage(ctx context.Context, tx pgx.Tx, res *ScanResult) (int64, error) {
@@ -190,24 +249,6 @@ func upsertImage(ctx context.Context, tx pgx.Tx, res *ScanResult) (int64, error)
 	return id, nil
 }
 
-func previousFirstSeen(ctx context.Context, tx pgx.Tx, imageID int64) (map[string]time.Time, error) {
-	rows, err := tx.Query(ctx, `
-		SELECT p.type, p.ecosystem, p.name, p.version, f.vuln_id, f.first_seen_at
-		FROM findings f JOIN image_packages p ON p.id = f.package_id
-		WHERE f.image_id = $1`, imageID)
-	if err != nil {
-		return nil, fmt.Errorf("read earlier findings: %w", err)
-	}
-	out := map[string]time.Time{}
-	var typ, eco, name, version, vuln string
-	var at time.Time
-	_, err = pgx.ForEachRow(rows, []any{&typ, &eco, &name, &version, &vuln, &at}, func() error {
-		out[typ+"\x00"+eco+"\x00"+name+"\x00"+version+"\x00"+vuln] = at
-		return nil
-	})
-	return out, err
-}
-
 func insertLayers(ctx context.Context, tx pgx.Tx, imageID int64, layers []LayerRecord) error {
 	rows := make([][]any, len(layers))
 	for i, l := range layers {
@@ -223,6 +264,9 @@ func insertLayers(ctx context.Context, tx pgx.Tx, imageID int64, layers []LayerR
 }
 
 func insertPackages(ctx context.Context, tx pgx.Tx, imageID int64, pkgs []PackageRecord) error {
+	if len(pkgs) == 0 {
+		return nil
+	}
 	b := &pgx.Batch{}
 	for i := range pkgs {
 		p := &pkgs[i]
@@ -239,6 +283,24 @@ func insertPackages(ctx context.Context, tx pgx.Tx, imageID int64, pkgs []Packag
 		return fmt.Errorf("write packages: %w", err)
 	}
 	return nil
+}
+
+// queueFindingUpsert writes a finding, keeping the id and first-seen time
+// of the same finding (package and vulnerability) from an earlier scan.
+func queueFindingUpsert(b *pgx.Batch, imageID int64, f FindingRecord, feedVersionID *int64) {
+	b.Queue(`
+		INSERT INTO findings (image_id, package_id, vuln_id, advisory_ids, aliases, summary,
+			severity_level, severity_score, severity_source, fixed_version, fix_status, status,
+			first_seen_at, last_seen_at, feed_version_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', now(), now(), $12)
+		ON CONFLICT (package_id, vuln_id) DO UPDATE SET
+			advisory_ids = EXCLUDED.advisory_ids, aliases = EXCLUDED.aliases, summary = EXCLUDED.summary,
+			severity_level = EXCLUDED.severity_level, severity_score = EXCLUDED.severity_score,
+			severity_source = EXCLUDED.severity_source, fixed_version = EXCLUDED.fixed_version,
+			fix_status = EXCLUDED.fix_status, status = 'open', resolved_at = NULL,
+			last_seen_at = now(), feed_version_id = EXCLUDED.feed_version_id`,
+		imageID, f.PackageID, f.VulnID, nonNil(f.AdvisoryIDs), nonNil(f.Aliases), f.Summary,
+		f.SeverityLevel, f.SeverityScore, f.SeveritySource, f.FixedVersion, f.FixStatus, feedVersionID)
 }
 
 func queueFindingInsert(b *pgx.Batch, imageID int64, f FindingRecord, feedVersionID *int64, firstSeen time.Time) {
