@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/csv"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,10 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
-	"github.com/palisadesec/palisade/e2e/oidcprovider"
 	"github.com/palisadesec/palisade/internal/auth"
-	"github.com/palisadesec/palisade/internal/config"
-	"github.com/palisadesec/palisade/internal/dbtest"
 	"github.com/palisadesec/palisade/internal/jobs"
 	"github.com/palisadesec/palisade/internal/registries"
 	"github.com/palisadesec/palisade/internal/scan"
@@ -35,46 +31,23 @@ type pagesServer struct {
 
 func newPagesServer(t *testing.T) pagesServer {
 	t.Helper()
-	const base = "http://127.0.0.1:9"
-	prov, err := oidcprovider.New(oidcprovider.Options{RedirectURIs: []string{base + "/auth/callback"}})
+	env := newOIDCTestEnv(t)
+	box, err := secrets.New(env.cfg.SecretKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { prov.Close() })
-	env := map[string]string{
-		"PALISADE_OIDC_ISSUER_URL":    prov.Issuer,
-		"PALISADE_OIDC_CLIENT_ID":     prov.ClientID,
-		"PALISADE_OIDC_CLIENT_SECRET": prov.ClientSecret,
-		"PALISADE_SECRET_KEY":         "pages-test-secret-key-0123456789abcdef",
-		"PALISADE_BASE_URL":           base,
-	}
-	cfg, err := config.LoadFrom(func(k string) string { return env[k] }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, _ := dbtest.New(t)
-	st := store.New(pool)
-	log := slog.New(slog.DiscardHandler)
-	svc, err := auth.New(auth.Options{Config: cfg, Store: st, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	box, err := secrets.New(cfg.SecretKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	regs := registries.NewManager(st, box, base)
-	scans := scan.NewService(scan.Options{Store: st, Registries: regs, Logger: log})
+	regs := registries.NewManager(env.st, box, env.cfg.BaseURL.String())
+	scans := scan.NewService(scan.Options{Store: env.st, Registries: regs, Logger: env.log})
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &scan.Worker{Service: scans})
-	inserter, err := jobs.NewInserter(pool, workers, log)
+	inserter, err := jobs.NewInserter(env.pool, workers, env.log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	scans.UseQueue(inserter)
-	e, h := newServer(Deps{Config: cfg, Logger: log, Readiness: fakeReadiness{}, Version: "test", Auth: svc,
-		Store: st, Scans: scans, Registries: regs})
-	return pagesServer{routeServer: routeServer{e: e, h: h, store: st, prov: prov}, regs: regs}
+	d := env.deps()
+	d.Store, d.Scans, d.Registries = env.st, scans, regs
+	return pagesServer{routeServer: env.server(d), regs: regs}
 }
 
 // request is one request of a test: a page load unless htmx names the

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,10 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/palisadesec/palisade/e2e/oidcprovider"
 	"github.com/palisadesec/palisade/internal/auth"
-	"github.com/palisadesec/palisade/internal/config"
-	"github.com/palisadesec/palisade/internal/dbtest"
 	"github.com/palisadesec/palisade/internal/hosts"
 	"github.com/palisadesec/palisade/internal/hostsnapshot"
 	"github.com/palisadesec/palisade/internal/hosttest"
@@ -38,34 +34,11 @@ type hostServer struct {
 
 func newHostServer(t *testing.T) hostServer {
 	t.Helper()
-	const base = "http://127.0.0.1:9"
-	prov, err := oidcprovider.New(oidcprovider.Options{RedirectURIs: []string{base + "/auth/callback"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { prov.Close() })
-	env := map[string]string{
-		"PALISADE_OIDC_ISSUER_URL":    prov.Issuer,
-		"PALISADE_OIDC_CLIENT_ID":     prov.ClientID,
-		"PALISADE_OIDC_CLIENT_SECRET": prov.ClientSecret,
-		"PALISADE_SECRET_KEY":         "hosts-test-secret-key-0123456789abcdef",
-		"PALISADE_BASE_URL":           base,
-	}
-	cfg, err := config.LoadFrom(func(k string) string { return env[k] }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, _ := dbtest.New(t)
-	st := store.New(pool)
-	log := slog.New(slog.DiscardHandler)
-	svc, err := auth.New(auth.Options{Config: cfg, Store: st, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := hosts.New(st, log)
-	e, h := newServer(Deps{Config: cfg, Logger: log, Readiness: fakeReadiness{}, Version: "test",
-		Auth: svc, Store: st, Hosts: hs})
-	return hostServer{routeServer: routeServer{e: e, h: h, store: st, prov: prov}, pool: pool, hosts: hs}
+	env := newOIDCTestEnv(t)
+	hs := hosts.New(env.st, env.log)
+	d := env.deps()
+	d.Store, d.Hosts = env.st, hs
+	return hostServer{routeServer: env.server(d), pool: env.pool, hosts: hs}
 }
 
 // agentCall is one request as palisade-agent makes it.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,10 +14,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/palisadesec/palisade/e2e/oidcprovider"
 	"github.com/palisadesec/palisade/internal/auth"
-	"github.com/palisadesec/palisade/internal/config"
-	"github.com/palisadesec/palisade/internal/dbtest"
 	"github.com/palisadesec/palisade/internal/scan"
 	"github.com/palisadesec/palisade/internal/store"
 )
@@ -27,32 +23,10 @@ import (
 // does, so the console's pages have data.
 func newConsoleServer(t *testing.T) routeServer {
 	t.Helper()
-	const base = "http://127.0.0.1:9"
-	prov, err := oidcprovider.New(oidcprovider.Options{RedirectURIs: []string{base + "/auth/callback"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { prov.Close() })
-	env := map[string]string{
-		"PALISADE_OIDC_ISSUER_URL":    prov.Issuer,
-		"PALISADE_OIDC_CLIENT_ID":     prov.ClientID,
-		"PALISADE_OIDC_CLIENT_SECRET": prov.ClientSecret,
-		"PALISADE_SECRET_KEY":         "routes-test-secret-key-0123456789abcdef",
-		"PALISADE_BASE_URL":           base,
-	}
-	cfg, err := config.LoadFrom(func(k string) string { return env[k] }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, _ := dbtest.New(t)
-	st := store.New(pool)
-	log := slog.New(slog.DiscardHandler)
-	svc, err := auth.New(auth.Options{Config: cfg, Store: st, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, h := newServer(Deps{Config: cfg, Logger: log, Readiness: fakeReadiness{}, Version: "test", Auth: svc, Store: st})
-	return routeServer{e: e, h: h, store: st, prov: prov}
+	env := newOIDCTestEnv(t)
+	d := env.deps()
+	d.Store = env.st
+	return env.server(d)
 }
 
 func ptr(v float64) *float64 { return &v }

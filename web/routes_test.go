@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
 	"github.com/palisadesec/palisade/e2e/oidcprovider"
@@ -59,9 +60,19 @@ type routeServer struct {
 	prov  *oidcprovider.Provider
 }
 
-// newOIDCServer runs the web layer in OIDC mode against a real database
-// and a real (in-process) OpenID provider on loopback.
-func newOIDCServer(t *testing.T) routeServer {
+// oidcTestEnv is what every OIDC-mode web test needs: settings pointing
+// at a real (in-process) OpenID provider on loopback, a fresh database and
+// the auth service.
+type oidcTestEnv struct {
+	cfg  *config.Config
+	pool *pgxpool.Pool
+	st   *store.Store
+	log  *slog.Logger
+	auth *auth.Service
+	prov *oidcprovider.Provider
+}
+
+func newOIDCTestEnv(t *testing.T) oidcTestEnv {
 	t.Helper()
 	const base = "http://127.0.0.1:9"
 	prov, err := oidcprovider.New(oidcprovider.Options{RedirectURIs: []string{base + "/auth/callback"}})
@@ -73,7 +84,7 @@ func newOIDCServer(t *testing.T) routeServer {
 		"PALISADE_OIDC_ISSUER_URL":    prov.Issuer,
 		"PALISADE_OIDC_CLIENT_ID":     prov.ClientID,
 		"PALISADE_OIDC_CLIENT_SECRET": prov.ClientSecret,
-		"PALISADE_SECRET_KEY":         "routes-test-secret-key-0123456789abcdef",
+		"PALISADE_SECRET_KEY":         "web-test-secret-key-0123456789abcdef",
 		"PALISADE_BASE_URL":           base,
 	}
 	cfg, err := config.LoadFrom(func(k string) string { return env[k] }, nil)
@@ -87,8 +98,27 @@ func newOIDCServer(t *testing.T) routeServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, h := newServer(Deps{Config: cfg, Logger: log, Readiness: fakeReadiness{}, Version: "test", Auth: svc})
-	return routeServer{e: e, h: h, store: st, prov: prov}
+	return oidcTestEnv{cfg: cfg, pool: pool, st: st, log: log, auth: svc, prov: prov}
+}
+
+// deps returns the server dependencies of the environment; callers add
+// the services their pages need.
+func (env oidcTestEnv) deps() Deps {
+	return Deps{Config: env.cfg, Logger: env.log, Readiness: fakeReadiness{}, Version: "test", Auth: env.auth}
+}
+
+// routeServer wraps a server built from env and d.
+func (env oidcTestEnv) server(d Deps) routeServer {
+	e, h := newServer(d)
+	return routeServer{e: e, h: h, store: env.st, prov: env.prov}
+}
+
+// newOIDCServer runs the web layer in OIDC mode against a real database
+// and a real (in-process) OpenID provider on loopback.
+func newOIDCServer(t *testing.T) routeServer {
+	t.Helper()
+	env := newOIDCTestEnv(t)
+	return env.server(env.deps())
 }
 
 // session signs a user with role in directly through the store and
