@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -219,9 +221,41 @@ func apiBind(c echo.Context, v any) error {
 	d := json.NewDecoder(c.Request().Body)
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "body: "+err.Error())
+		return echo.NewHTTPError(http.StatusBadRequest, "body: "+describeJSONError(err))
 	}
 	return nil
+}
+
+// describeJSONError words a decoding error for API clients without Go's
+// type names ("cannot unmarshal array into Go value of type web.x").
+func describeJSONError(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return fmt.Sprintf("field %q must be %s, not %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+	case errors.As(err, &typeErr):
+		return fmt.Sprintf("must be a JSON object, not %s", typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return fmt.Sprintf("not valid JSON (at byte %d)", syntaxErr.Offset)
+	case errors.Is(err, io.EOF):
+		return "empty; send a JSON object"
+	}
+	return err.Error()
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice", "array":
+		return "a list"
+	case "map", "struct", "ptr":
+		return "an object"
+	}
+	return "a number"
 }
 
 // apiInvalid is a 422 for a body that decoded but does not make sense.
