@@ -29,7 +29,7 @@ func TestReadZipRealFeeds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			hashes := make(map[string]string)
-			st, err := ReadZip(sharedZip(t, tt.zip), Limits{}, func(e Entry) error {
+			stats, err := ReadZip(sharedZip(t, tt.zip), Limits{}, func(e Entry) error {
 				hashes[e.Name] = e.SHA256
 				return nil
 			})
@@ -37,9 +37,9 @@ func TestReadZipRealFeeds(t *testing.T) {
 				t.Fatalf("ReadZip() error = %v", err)
 			}
 
-			if st.Read != tt.wantRead || st.Rejected != 0 || st.Skipped != 0 || st.Warned != 0 {
+			if stats.Read != tt.wantRead || stats.Rejected != 0 || stats.Skipped != 0 || stats.Warned != 0 {
 				t.Errorf("Stats = read %d rejected %d skipped %d warned %d, want read %d and no problems (%v)",
-					st.Read, st.Rejected, st.Skipped, st.Warned, tt.wantRead, st.Problems)
+					stats.Read, stats.Rejected, stats.Skipped, stats.Warned, tt.wantRead, stats.Problems)
 			}
 			if len(hashes) != tt.wantRead {
 				t.Errorf("callback saw %d distinct entries, want %d", len(hashes), tt.wantRead)
@@ -171,7 +171,7 @@ func TestReadZipMalformed(t *testing.T) {
 	})
 
 	var names []string
-	st, err := ReadZip(path, Limits{}, func(e Entry) error {
+	stats, err := ReadZip(path, Limits{}, func(e Entry) error {
 		names = append(names, e.Name)
 		return nil
 	})
@@ -183,7 +183,7 @@ func TestReadZipMalformed(t *testing.T) {
 		t.Errorf("entries handed on mismatch (-want +got):\n%s", diff)
 	}
 	wantCounts := Stats{Read: 3, Skipped: 3, Rejected: 5, Warned: 1}
-	gotCounts := Stats{Read: st.Read, Skipped: st.Skipped, Rejected: st.Rejected, Warned: st.Warned}
+	gotCounts := Stats{Read: stats.Read, Skipped: stats.Skipped, Rejected: stats.Rejected, Warned: stats.Warned}
 	if diff := cmp.Diff(wantCounts, gotCounts); diff != "" {
 		t.Errorf("counts mismatch (-want +got):\n%s", diff)
 	}
@@ -201,12 +201,12 @@ func TestReadZipMalformed(t *testing.T) {
 		{"/abs.json", ProblemSkipped, "unsafe path"},
 		{"notes.txt", ProblemSkipped, "not a .json file"},
 	}
-	if diff := cmp.Diff(wantProblems, st.Problems); diff != "" {
+	if diff := cmp.Diff(wantProblems, stats.Problems); diff != "" {
 		t.Errorf("Problems mismatch (-want +got):\n%s", diff)
 	}
 	// Only the small entries were decompressed: nothing near 50 or 200 MB.
-	if st.Bytes > 1<<20 {
-		t.Errorf("Bytes = %d, want the oversized entries left unread", st.Bytes)
+	if stats.Bytes > 1<<20 {
+		t.Errorf("Bytes = %d, want the oversized entries left unread", stats.Bytes)
 	}
 }
 
@@ -234,7 +234,7 @@ func TestReadZipStops(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			calls := 0
-			st, err := ReadZip(path, tt.lim, func(Entry) error {
+			stats, err := ReadZip(path, tt.lim, func(Entry) error {
 				calls++
 				if calls == tt.fnErrAt {
 					return errStop
@@ -244,8 +244,8 @@ func TestReadZipStops(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("ReadZip() error = %v, want %v", err, tt.wantErr)
 			}
-			if st.Read != tt.wantRead {
-				t.Errorf("Read = %d, want %d", st.Read, tt.wantRead)
+			if stats.Read != tt.wantRead {
+				t.Errorf("Read = %d, want %d", stats.Read, tt.wantRead)
 			}
 		})
 	}
@@ -263,13 +263,13 @@ func TestReadZipFromProblemCap(t *testing.T) {
 	}
 
 	noop := func(Entry) error { return nil }
-	st, err := ReadZipFrom(bytes.NewReader(data), int64(len(data)), Limits{MaxProblems: 2}, noop)
+	stats, err := ReadZipFrom(bytes.NewReader(data), int64(len(data)), Limits{MaxProblems: 2}, noop)
 	if err != nil {
 		t.Fatalf("ReadZipFrom() error = %v", err)
 	}
-	if st.Read != 1 || st.Skipped != 3 || len(st.Problems) != 2 || st.ProblemsDropped != 1 {
+	if stats.Read != 1 || stats.Skipped != 3 || len(stats.Problems) != 2 || stats.ProblemsDropped != 1 {
 		t.Errorf("Stats = read %d skipped %d problems %d dropped %d, want 1, 3, 2, 1",
-			st.Read, st.Skipped, len(st.Problems), st.ProblemsDropped)
+			stats.Read, stats.Skipped, len(stats.Problems), stats.ProblemsDropped)
 	}
 }
 
@@ -298,7 +298,7 @@ func TestReadDir(t *testing.T) {
 	}
 
 	var names []string
-	st, err := ReadDir(root, Limits{MaxRecordBytes: 4096}, func(e Entry) error {
+	stats, err := ReadDir(root, Limits{MaxRecordBytes: 4096}, func(e Entry) error {
 		names = append(names, e.Name)
 		return nil
 	})
@@ -316,18 +316,18 @@ func TestReadDir(t *testing.T) {
 		{"README.md", ProblemSkipped, "not a .json file"},
 		{"link.json", ProblemSkipped, "not a regular file"},
 	}
-	if diff := cmp.Diff(wantProblems, st.Problems, cmpopts.EquateEmpty()); diff != "" {
+	if diff := cmp.Diff(wantProblems, stats.Problems, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("Problems mismatch (-want +got):\n%s", diff)
 	}
 }
 
 func TestReadDirHandMadeRecords(t *testing.T) {
-	st, err := ReadDir(filepath.Join("testdata", "os"), Limits{}, func(Entry) error { return nil })
+	stats, err := ReadDir(filepath.Join("testdata", "os"), Limits{}, func(Entry) error { return nil })
 	if err != nil {
 		t.Fatalf("ReadDir() error = %v", err)
 	}
-	if st.Read != 8 || len(st.Problems) != 0 {
-		t.Errorf("Stats = read %d problems %v, want 8 records and none", st.Read, st.Problems)
+	if stats.Read != 8 || len(stats.Problems) != 0 {
+		t.Errorf("Stats = read %d problems %v, want 8 records and none", stats.Read, stats.Problems)
 	}
 }
 
