@@ -1,7 +1,6 @@
 package export
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
@@ -23,22 +22,18 @@ var CSVHeader = []string{
 // neutralised against spreadsheet formula injection: a cell that starts
 // with =, +, -, @, a tab or a carriage return gets a leading single quote.
 type FindingsCSV struct {
-	w      *csv.Writer
-	header bool
+	rows *RowsCSV
 }
 
 // NewFindingsCSV returns a writer that writes CSVHeader before the first row.
 func NewFindingsCSV(w io.Writer) *FindingsCSV {
-	return &FindingsCSV{w: csv.NewWriter(w)}
+	return &FindingsCSV{rows: NewRowsCSV(w, CSVHeader)}
 }
 
 // Write writes one finding.
 func (c *FindingsCSV) Write(f Finding) error {
-	if err := c.writeHeader(); err != nil {
-		return err
-	}
-	if err := c.w.Write(neutralise(csvRow(f))); err != nil {
-		return fmt.Errorf("write csv row %s: %w", f.VulnID, err)
+	if err := c.rows.Write(csvRow(f)); err != nil {
+		return fmt.Errorf("finding %s: %w", f.VulnID, err)
 	}
 	return nil
 }
@@ -46,25 +41,7 @@ func (c *FindingsCSV) Write(f Finding) error {
 // Flush writes the header if no row was written, then flushes buffered
 // rows and reports any write error.
 func (c *FindingsCSV) Flush() error {
-	if err := c.writeHeader(); err != nil {
-		return err
-	}
-	c.w.Flush()
-	if err := c.w.Error(); err != nil {
-		return fmt.Errorf("write csv: %w", err)
-	}
-	return nil
-}
-
-func (c *FindingsCSV) writeHeader() error {
-	if c.header {
-		return nil
-	}
-	c.header = true
-	if err := c.w.Write(CSVHeader); err != nil {
-		return fmt.Errorf("write csv header: %w", err)
-	}
-	return nil
+	return c.rows.Flush()
 }
 
 // WriteFindingsCSV writes a header row and one row per finding, in the

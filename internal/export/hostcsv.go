@@ -1,7 +1,6 @@
 package export
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
@@ -33,27 +32,23 @@ type HostResult struct {
 // FindingsCSV, neutralising formula injection in every cell: container
 // names, evidence and justifications come from the host and from people.
 type HostResultsCSV struct {
-	w      *csv.Writer
-	header bool
+	rows *RowsCSV
 }
 
 // NewHostResultsCSV returns a writer that writes HostResultsCSVHeader
 // before the first row.
 func NewHostResultsCSV(w io.Writer) *HostResultsCSV {
-	return &HostResultsCSV{w: csv.NewWriter(w)}
+	return &HostResultsCSV{rows: NewRowsCSV(w, HostResultsCSVHeader)}
 }
 
 // Write writes one result.
 func (c *HostResultsCSV) Write(r HostResult) error {
-	if err := c.writeHeader(); err != nil {
-		return err
-	}
 	row := []string{
 		r.ControlID, r.Section, r.Title, strconv.Itoa(r.Level), r.ResourceKind, r.ResourceID,
 		r.ResourceName, r.Status, strconv.FormatBool(r.Exempt), r.Justification, r.Evidence, r.Remediation,
 	}
-	if err := c.w.Write(neutralise(row)); err != nil {
-		return fmt.Errorf("write csv row %s: %w", r.ControlID, err)
+	if err := c.rows.Write(row); err != nil {
+		return fmt.Errorf("control %s: %w", r.ControlID, err)
 	}
 	return nil
 }
@@ -61,23 +56,5 @@ func (c *HostResultsCSV) Write(r HostResult) error {
 // Flush writes the header if no row was written, then flushes buffered
 // rows and reports any write error.
 func (c *HostResultsCSV) Flush() error {
-	if err := c.writeHeader(); err != nil {
-		return err
-	}
-	c.w.Flush()
-	if err := c.w.Error(); err != nil {
-		return fmt.Errorf("write csv: %w", err)
-	}
-	return nil
-}
-
-func (c *HostResultsCSV) writeHeader() error {
-	if c.header {
-		return nil
-	}
-	c.header = true
-	if err := c.w.Write(HostResultsCSVHeader); err != nil {
-		return fmt.Errorf("write csv header: %w", err)
-	}
-	return nil
+	return c.rows.Flush()
 }
