@@ -138,6 +138,8 @@ func Match(ix *advisory.Index, pkgs []store.PackageRecord) (findings []store.Fin
 // the same base share most packages, so a rematch of a thousand images
 // asks the index only once per distinct package version.
 type Memo struct {
+	index   *advisory.Index
+	mu      sync.Mutex
 	results map[memoKey]memoResult
 }
 
@@ -148,9 +150,11 @@ type memoResult struct {
 	err      error
 }
 
-// NewMemo returns an empty memo; use one per pass over one index.
-func NewMemo() *Memo {
-	return &Memo{results: map[memoKey]memoResult{}}
+// NewMemo returns an empty memo for lookups in ix; lookups in another
+// index (a feed version that arrived during the pass) are not remembered.
+// It is safe for concurrent use.
+func NewMemo(ix *advisory.Index) *Memo {
+	return &Memo{index: ix, results: map[memoKey]memoResult{}}
 }
 
 // MatchMemo is Match with lookups remembered in memo (nil remembers
@@ -177,8 +181,11 @@ func MatchMemo(ix *advisory.Index, pkgs []store.PackageRecord, memo *Memo) (find
 // lookup returns the merged findings of one package version. The slices
 // inside are shared between images and must not be changed.
 func (m *Memo) lookup(ix *advisory.Index, ecosystem, name, version string) ([]store.FindingRecord, error) {
-	if m != nil {
-		if r, ok := m.results[memoKey{ecosystem, name, version}]; ok {
+	if m != nil && m.index == ix {
+		m.mu.Lock()
+		r, ok := m.results[memoKey{ecosystem, name, version}]
+		m.mu.Unlock()
+		if ok {
 			return r.findings, r.err
 		}
 	}
@@ -187,8 +194,10 @@ func (m *Memo) lookup(ix *advisory.Index, ecosystem, name, version string) ([]st
 	if err == nil {
 		merged = mergeByVulnerability(0, ecosystem, matches)
 	}
-	if m != nil {
+	if m != nil && m.index == ix {
+		m.mu.Lock()
 		m.results[memoKey{ecosystem, name, version}] = memoResult{merged, err}
+		m.mu.Unlock()
 	}
 	return merged, err
 }

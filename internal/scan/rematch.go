@@ -3,12 +3,13 @@ package scan
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"golang.org/x/sync/errgroup"
 
-	"github.com/palisadesec/palisade/internal/advisory"
 	"github.com/palisadesec/palisade/internal/store"
 )
 
@@ -57,40 +58,39 @@ type RematchTotals struct {
 // no write at all.
 func (s *Service) RematchAll(ctx context.Context) (RematchTotals, error) {
 	start := time.Now()
-	var t RematchTotals
 	live, err := s.Store.LiveAdvisoryIDs(ctx)
 	if err != nil {
-		return t, err
+		return RematchTotals{}, err
 	}
-	var memo *Memo
-	var memoIndex *advisory.Index
-	var feedVersion *int64
-	err = s.Store.ForEachStoredImage(ctx, func(im store.StoredImage) error {
-		prep, err := s.Matcher.Prepare(ctx, ecosystemsOf(im.Packages))
-		if err != nil {
-			return err
-		}
-		// The memo is only valid for one index: a new feed version during
-		// the pass starts a new one.
-		if memo == nil || prep.Index != memoIndex {
-			memo, memoIndex = NewMemo(), prep.Index
-		}
-		feedVersion = prep.FeedVersionID
-		c, err := s.rematchImage(ctx, im, prep, memo, live)
-		if err != nil {
-			return err
-		}
-		t.Images++
-		t.New += c.New
-		t.Reopened += c.Reopened
-		t.Changed += c.Changed
-		t.Fixed += c.Fixed
-		t.Withdrawn += c.Withdrawn
-		return nil
+	p := &rematchPass{svc: s, live: live}
+	images := make(chan store.StoredImage, rematchWorkers)
+	g, gctx := errgroup.WithContext(ctx)
+	for range rematchWorkers {
+		g.Go(func() error {
+			for im := range images {
+				if err := p.image(gctx, im); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer close(images)
+		return s.Store.ForEachStoredImage(gctx, func(im store.StoredImage) error {
+			select {
+			case images <- im:
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		})
 	})
-	if err == nil && feedVersion != nil {
-		err = s.Store.SetFeedVersionOfScannedImages(ctx, *feedVersion)
+	err = g.Wait()
+	if err == nil && p.feedVersion != nil {
+		err = s.Store.SetFeedVersionOfScannedImages(ctx, *p.feedVersion)
 	}
+	t := p.totals
 	t.Duration = time.Since(start)
 	if err != nil {
 		return t, err
@@ -99,6 +99,54 @@ func (s *Service) RematchAll(ctx context.Context) (RematchTotals, error) {
 		slog.Int("reopened", t.Reopened), slog.Int("changed", t.Changed), slog.Int("fixed", t.Fixed),
 		slog.Int("withdrawn", t.Withdrawn), slog.Duration("duration", t.Duration))
 	return t, nil
+}
+
+// rematchWorkers is how many images a rematch handles at once: each
+// image is a few round trips to PostgreSQL, which overlap well. Measured
+// on 2 cores (1,000 images, 45,000 findings changing): 1 worker 14.3 s,
+// 4 workers 9.4 s, 8 workers 8.9 s; 4 leaves connections in the default
+// pool of 10 for the console and other jobs.
+const rematchWorkers = 4
+
+// rematchPass is the state one RematchAll shares between its workers.
+type rematchPass struct {
+	svc  *Service
+	live map[string]bool
+
+	mu          sync.Mutex
+	memo        *Memo
+	totals      RematchTotals
+	feedVersion *int64
+}
+
+func (p *rematchPass) image(ctx context.Context, im store.StoredImage) error {
+	prep, err := p.svc.Matcher.Prepare(ctx, ecosystemsOf(im.Packages))
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	// The memo is only valid for one index: a new feed version during the
+	// pass starts a new one.
+	if p.memo == nil || p.memo.index != prep.Index {
+		p.memo = NewMemo(prep.Index)
+	}
+	memo := p.memo
+	p.feedVersion = prep.FeedVersionID
+	p.mu.Unlock()
+
+	c, err := p.svc.rematchImage(ctx, im, prep, memo, p.live)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.totals.Images++
+	p.totals.New += c.New
+	p.totals.Reopened += c.Reopened
+	p.totals.Changed += c.Changed
+	p.totals.Fixed += c.Fixed
+	p.totals.Withdrawn += c.Withdrawn
+	return nil
 }
 
 func (s *Service) rematchImage(ctx context.Context, im store.StoredImage, prep Prepared, memo *Memo, live map[string]bool) (store.RematchCounts, error) {
