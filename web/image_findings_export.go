@@ -13,18 +13,11 @@ import (
 // imageFindingsExport streams an image's findings as CSV with the
 // filters and sort of the table it was linked from, all pages.
 func (h *Handler) imageFindingsExport(c echo.Context) error {
-	if err := h.needConsoleStore(); err != nil {
-		return err
-	}
-	id, err := idParam(c)
+	im, err := h.imageFromPath(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	im, err := h.store.ImageByID(ctx, id)
-	if err != nil {
-		return err
-	}
+	ctx, id := c.Request().Context(), im.ID
 	q := parseFindingsQuery(c)
 	name := "palisade-" + im.Repository + "-" + components.ShortDigest(im.Digest) + "-findings.csv"
 	return h.streamCSV(c, name, func(w io.Writer) error {

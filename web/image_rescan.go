@@ -16,21 +16,14 @@ import (
 // the digest was scanned before: advisories or the scanner may have
 // changed. htmx gets the scan panel, which then follows the scan.
 func (h *Handler) imageRescan(c echo.Context) error {
-	if err := h.needConsoleStore(); err != nil {
-		return err
-	}
 	if h.scans == nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "scanning is not configured")
 	}
-	id, err := idParam(c)
+	im, err := h.imageFromPath(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	im, err := h.store.ImageByID(ctx, id)
-	if err != nil {
-		return err
-	}
+	ctx, id := c.Request().Context(), im.ID
 
 	digest := im.Digest
 	if im.IndexDigest != "" {

@@ -13,17 +13,11 @@ import (
 // answer fires "scans-finished" (HX-Trigger) so the page reloads its
 // figures and findings, and carries no trigger of its own: polling stops.
 func (h *Handler) imageScanStatusShow(c echo.Context) error {
-	if err := h.needConsoleStore(); err != nil {
-		return err
-	}
-	id, err := idParam(c)
+	im, err := h.imageFromPath(c)
 	if err != nil {
 		return err
 	}
-	if _, err := h.store.ImageByID(c.Request().Context(), id); err != nil {
-		return err
-	}
-	st, err := h.imageScanStatus(c.Request().Context(), id)
+	st, err := h.imageScanStatus(c.Request().Context(), im.ID)
 	if err != nil {
 		return err
 	}

@@ -20,18 +20,11 @@ import (
 // its findings. An htmx request for the findings table (a filter, sort or
 // page change) gets the table alone, with the page's URL to push.
 func (h *Handler) imageShow(c echo.Context) error {
-	if err := h.needConsoleStore(); err != nil {
-		return err
-	}
-	id, err := idParam(c)
+	im, err := h.imageFromPath(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	im, err := h.store.ImageByID(ctx, id)
-	if err != nil {
-		return err
-	}
+	ctx, id := c.Request().Context(), im.ID
 	q := parseFindingsQuery(c)
 	findings, err := h.findingsModel(ctx, im, q)
 	if err != nil {
@@ -52,6 +45,19 @@ func (h *Handler) imageShow(c echo.Context) error {
 		CanRescan: hasRole(c, auth.RoleOperator), Findings: findings,
 	}
 	return renderPartial(c, http.StatusOK, images.Page(m), "findings", images.FindingsTable(findings))
+}
+
+// imageFromPath loads the image named by the :id path parameter, for
+// every console handler of one image.
+func (h *Handler) imageFromPath(c echo.Context) (store.ImageDetail, error) {
+	if err := h.needConsoleStore(); err != nil {
+		return store.ImageDetail{}, err
+	}
+	id, err := idParam(c)
+	if err != nil {
+		return store.ImageDetail{}, err
+	}
+	return h.store.ImageByID(c.Request().Context(), id)
 }
 
 func imagePath(id int64) string {
