@@ -282,3 +282,13 @@ func (h *Handler) needStore(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// mapAll converts every element of list with f, for turning store rows
+// into API objects.
+func mapAll[T, U any](list []T, f func(T) U) []U {
+	out := make([]U, len(list))
+	for i, x := range list {
+		out[i] = f(x)
+	}
+	return out
+}

@@ -69,10 +69,7 @@ func (h *Handler) apiExemptionList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]apiExemption, len(list))
-	for i, e := range list {
-		out[i] = apiExemptionOf(e)
-	}
+	out := mapAll(list, apiExemptionOf)
 	return apiJSON(c, http.StatusOK, newAPIList(out, next))
 }
 

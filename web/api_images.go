@@ -101,10 +101,7 @@ func (h *Handler) apiImageList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]apiImage, len(list))
-	for i, im := range list {
-		out[i] = apiImageOf(im)
-	}
+	out := mapAll(list, apiImageOf)
 	return apiJSON(c, http.StatusOK, newAPIList(out, next))
 }
 
@@ -198,9 +195,6 @@ func (h *Handler) apiImageFindings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]apiFinding, len(list))
-	for i, f := range list {
-		out[i] = apiFindingOf(f)
-	}
+	out := mapAll(list, apiFindingOf)
 	return apiJSON(c, http.StatusOK, newAPIList(out, next))
 }

@@ -53,10 +53,7 @@ func (h *Handler) apiScanList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]apiScan, len(list))
-	for i, r := range list {
-		out[i] = apiScanOf(r)
-	}
+	out := mapAll(list, apiScanOf)
 	return apiJSON(c, http.StatusOK, newAPIList(out, next))
 }
 

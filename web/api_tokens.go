@@ -37,10 +37,7 @@ func (h *Handler) apiTokenList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]apiToken, len(list))
-	for i, t := range list {
-		out[i] = apiTokenOf(t)
-	}
+	out := mapAll(list, apiTokenOf)
 	return apiJSON(c, http.StatusOK, newAPIList(out, nil))
 }
 

@@ -71,10 +71,7 @@ func (h *Handler) apiWebhookList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]apiWebhook, len(list))
-	for i, w := range list {
-		out[i] = apiWebhookOf(w)
-	}
+	out := mapAll(list, apiWebhookOf)
 	return apiJSON(c, http.StatusOK, newAPIList(out, nil))
 }
 
@@ -219,9 +216,6 @@ func (h *Handler) apiWebhookDeliveries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]apiDelivery, len(list))
-	for i, d := range list {
-		out[i] = apiDeliveryOf(d)
-	}
+	out := mapAll(list, apiDeliveryOf)
 	return apiJSON(c, http.StatusOK, newAPIList(out, nil))
 }
