@@ -11,6 +11,26 @@ log() {
 	printf '%s: %s\n' "$prog" "$*" >&2
 }
 
+# port_in_use reports whether something listens on 127.0.0.1:PORT.
+port_in_use() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# random_free_port prints a loopback port that is free now.
+random_free_port() {
+	local port i
+	# Stay below the kernel's ephemeral range (32768+) used by outgoing
+	# connections.
+	for i in $(seq 1 50); do
+		port=$((20000 + RANDOM % 12000))
+		if ! port_in_use "$port"; then
+			echo "$port"
+			return 0
+		fi
+	done
+	die "no free port found after $i tries"
+}
+
 die() {
 	log "error: $*"
 	exit 1

@@ -51,24 +51,6 @@ is_running() {
 	is_cluster "$1" && as_pg "$pg_bin/pg_ctl" status -D "$1" >/dev/null 2>&1
 }
 
-port_in_use() {
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-random_free_port() {
-	local port i
-	# Stay below the kernel's ephemeral range (32768+) used by outgoing
-	# connections.
-	for i in $(seq 1 50); do
-		port=$((20000 + RANDOM % 12000))
-		if ! port_in_use "$port"; then
-			echo "$port"
-			return 0
-		fi
-	done
-	die "no free port found after $i tries"
-}
-
 # running_port reads the port from postmaster.pid (its fourth line).
 running_port() {
 	sed -n 4p "$1/postmaster.pid"

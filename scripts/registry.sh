@@ -34,24 +34,6 @@ EOF
 registry_bin="${REGISTRY_BIN:-/usr/bin/docker-registry}"
 default_port=5000
 
-port_in_use() {
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-random_free_port() {
-	local port i
-	# Stay below the kernel's ephemeral range (32768+) used by outgoing
-	# connections.
-	for i in $(seq 1 50); do
-		port=$((20000 + RANDOM % 12000))
-		if ! port_in_use "$port"; then
-			echo "$port"
-			return 0
-		fi
-	done
-	die "no free port found after $i tries"
-}
-
 # pid_of prints the pid of the registry running for DIR, if any. A pid file
 # left by a crash may name a process that is now something else, so the
 # command line must be ours.
